@@ -1,0 +1,3 @@
+"""esm-tui: the e-securemail DNS verification panel."""
+
+__version__ = "0.1.0"

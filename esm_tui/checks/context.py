@@ -1,0 +1,54 @@
+"""What a check gets besides the domain: the DNS layer, scoped to one check run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from esm_tui.dns import Dns, Failure, Outcome, describe
+from esm_tui.model import Finding, RecordResult, Severity, Status
+
+
+@dataclass
+class CheckContext:
+    """Queries for one check run.
+
+    With `fresh` (a user's explicit recheck) the first ask of each (name, type) in this
+    run bypasses the cache; later asks in the same run share that fresh answer, so the
+    five checks of a domain still ask each name once.
+    """
+
+    dns: Dns
+    fresh: bool = False
+    _asked: set[tuple[str, str]] = field(default_factory=set)
+
+    async def query(self, name: str, rdtype: str) -> Outcome:
+        key = (name.lower().rstrip("."), rdtype.upper())
+        fresh = self.fresh and key not in self._asked
+        self._asked.add(key)
+        return await self.dns.query(name, rdtype, fresh=fresh)
+
+
+def failure_finding(check: str, outcome: Failure) -> Finding:
+    """The finding that explains an `unknown`: which query could not be answered, and why."""
+    return Finding(
+        Severity.WARN,
+        f"{check}.dns-failure",
+        f"Could not get {outcome.rdtype} {outcome.name}: {describe(outcome)}. "
+        "The record may be fine; esm-tui will ask again.",
+        "",
+    )
+
+
+def unknown_result(
+    check: str, query_name: str, query_type: str, outcome: Failure, **details: object
+) -> RecordResult:
+    """A whole record check that could not be decided because a query failed."""
+    return RecordResult(
+        check=check,
+        status=Status.UNKNOWN,
+        summary=f"DNS query failed: {outcome.reason}",
+        query_name=query_name,
+        query_type=query_type,
+        findings=(failure_finding(check, outcome),),
+        details=dict(details),
+    )

@@ -1,0 +1,375 @@
+"""The DNS layer: every query esm-tui sends goes through `Dns`.
+
+Outcomes are values, never exceptions: `Answer`, `NxDomain`, `NoData` or `Failure`.
+A check can then tell "the record is absent" (an answer) from "we could not ask"
+(a failure that must never paint a card red).
+
+Built on dnspython's `dns.asyncquery` rather than `dns.asyncresolver`: the resolver
+hides which server answered, always sets RD and raises for NXDOMAIN/NODATA, while the
+propagation view needs per-server answers with recursion off, negative-caching TTLs
+from the SOA, and the bulk path wants one place that counts and limits every query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+import dns.rrset
+
+Server = tuple[str, int]
+
+#: CNAME hops followed before we call it a loop; RFC 1034 gives no limit, resolvers use ~8-16.
+MAX_CNAME_HOPS = 12
+#: The EDNS buffer size of the DNS Flag Day 2020: avoids IP fragmentation.
+EDNS_PAYLOAD = 1232
+
+
+class NameserverError(ValueError):
+    """A nameserver string that is not `IP`, `IP:PORT` or `[IPv6]:PORT`."""
+
+
+def parse_nameserver(text: str, default_port: int = 53) -> Server:
+    """Parse `IP`, `IP:PORT` or `[IPv6]:PORT` (a bare IPv6 address is allowed too)."""
+    text = text.strip()
+    host, port = text, default_port
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise NameserverError(f"{text!r}: missing ']' after the IPv6 address")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise NameserverError(f"{text!r}: expected ':PORT' after ']'")
+            port = _parse_port(text, rest[1:])
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        port = _parse_port(text, port_text)
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise NameserverError(
+            f"{text!r} is not an IP address (use IP, IP:PORT or [IPv6]:PORT)"
+        ) from None
+    return (str(address), port)
+
+
+def _parse_port(text: str, port_text: str) -> int:
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise NameserverError(f"{text!r}: port must be a number from 1 to 65535")
+    return int(port_text)
+
+
+def format_server(server: Server) -> str:
+    """`IP:PORT`, with brackets around IPv6 addresses."""
+    host, port = server
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def system_nameservers() -> list[Server]:
+    """The resolvers of /etc/resolv.conf (or the platform equivalent)."""
+    try:
+        resolver = dns.resolver.Resolver(configure=True)
+    except dns.resolver.NoResolverConfiguration:
+        return []
+    return [(str(ns), 53) for ns in resolver.nameservers]
+
+
+def absolute(name: str) -> str:
+    """Lower-case, with exactly one trailing dot: the form used for keys and JSON."""
+    name = name.strip().lower().rstrip(".")
+    return name + "."
+
+
+def decode_txt(strings: Sequence[bytes]) -> str:
+    """TXT character-strings joined without separators; invalid UTF-8 kept as `\\xNN` (SPEC §3)."""
+    return b"".join(strings).decode("utf-8", errors="backslashreplace")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Records of the asked type, after following any CNAMEs."""
+
+    name: str
+    rdtype: str
+    ttl: int
+    rdatas: tuple[dns.rdata.Rdata, ...]
+    server: str = ""
+    cnames: tuple[str, ...] = ()
+
+    @property
+    def canonical(self) -> str:
+        """The owner of the records: the last CNAME target, or the asked name."""
+        return self.cnames[-1] if self.cnames else self.name
+
+    def texts(self) -> list[str]:
+        """For TXT answers: each record as one decoded string (SPEC §3 `records`)."""
+        return [decode_txt(r.strings) for r in self.rdatas if hasattr(r, "strings")]
+
+    def values(self) -> list[str]:
+        """Each record in presentation format (for non-TXT types)."""
+        return [r.to_text() for r in self.rdatas]
+
+
+@dataclass(frozen=True)
+class NxDomain:
+    """The name does not exist. `negative_ttl` is the RFC 2308 TTL from the SOA, if sent."""
+
+    name: str
+    rdtype: str
+    negative_ttl: int | None = None
+    server: str = ""
+    cnames: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoData:
+    """The name exists but has no records of this type."""
+
+    name: str
+    rdtype: str
+    negative_ttl: int | None = None
+    server: str = ""
+    cnames: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """No usable answer: timeout, SERVFAIL, REFUSED, garbage, network error."""
+
+    name: str
+    rdtype: str
+    reason: str
+    server: str = ""
+
+
+Outcome = Answer | NxDomain | NoData | Failure
+
+
+def describe(outcome: Outcome) -> str:
+    """A short phrase for messages: `NXDOMAIN`, `no TXT record`, `timeout from 1.2.3.4:53`."""
+    match outcome:
+        case Answer():
+            return f"{len(outcome.rdatas)} {outcome.rdtype} record(s)"
+        case NxDomain():
+            return "NXDOMAIN (the name does not exist)"
+        case NoData():
+            return f"no {outcome.rdtype} record (NODATA)"
+        case Failure():
+            return outcome.reason
+    raise TypeError(outcome)
+
+
+@dataclass
+class _CacheEntry:
+    task: asyncio.Task[Outcome]
+    created: float = field(default_factory=time.monotonic)
+
+
+class Dns:
+    """Sends queries: limited in flight, retried, cached per cycle, concurrent askers deduplicated.
+
+    `max_age` bounds how long a cached outcome is reused (None: for the life of this
+    object, which is what one `esm-tui check` run wants).
+    """
+
+    def __init__(
+        self,
+        nameservers: Sequence[Server] = (),
+        *,
+        timeout: float = 5.0,
+        retries: int = 2,
+        concurrency: int = 64,
+        max_age: float | None = None,
+    ) -> None:
+        self.nameservers: list[Server] = list(nameservers) or system_nameservers()
+        self.timeout = timeout
+        self.retries = retries
+        self.concurrency = concurrency
+        self.max_age = max_age
+        self.queries_sent = 0
+        self._limit: asyncio.Semaphore | None = None
+        self._cache: dict[tuple[str, str, tuple[Server, ...], bool], _CacheEntry] = {}
+
+    def clear_cache(self) -> None:
+        """Forget every cached outcome (in-flight queries finish for their current askers)."""
+        self._cache.clear()
+
+    async def query(self, name: str, rdtype: str, *, fresh: bool = False) -> Outcome:
+        """Ask the configured resolvers (recursion desired). `fresh` bypasses the cache."""
+        return await self._cached(
+            absolute(name), rdtype.upper(), tuple(self.nameservers), True, fresh
+        )
+
+    async def query_server(
+        self,
+        server: Server,
+        name: str,
+        rdtype: str,
+        *,
+        recursion: bool = False,
+        fresh: bool = False,
+    ) -> Outcome:
+        """Ask one server directly (recursion off by default: for authoritative servers)."""
+        return await self._cached(absolute(name), rdtype.upper(), (server,), recursion, fresh)
+
+    async def _cached(
+        self, name: str, rdtype: str, servers: tuple[Server, ...], rd: bool, fresh: bool
+    ) -> Outcome:
+        key = (name, rdtype, servers, rd)
+        entry = self._cache.get(key)
+        if entry is not None and not fresh and not self._expired(entry):
+            return await asyncio.shield(entry.task)
+        task = asyncio.ensure_future(self._resolve(name, rdtype, servers, rd))
+        self._cache[key] = _CacheEntry(task)
+        # shield: one asker being cancelled (a recheck restarting a worker) must not
+        # cancel the query other askers are waiting on.
+        return await asyncio.shield(task)
+
+    def _expired(self, entry: _CacheEntry) -> bool:
+        if self.max_age is None:
+            return False
+        return time.monotonic() - entry.created > self.max_age
+
+    async def _resolve(
+        self, name: str, rdtype: str, servers: tuple[Server, ...], rd: bool
+    ) -> Outcome:
+        if not servers:
+            return Failure(name, rdtype, "no nameserver configured (empty /etc/resolv.conf?)")
+        try:
+            qname = dns.name.from_text(name)
+            qtype = dns.rdatatype.from_text(rdtype)
+        except dns.exception.DNSException as exc:
+            # An over-long label or name: no query can be sent for it.
+            return Failure(name, rdtype, f"invalid query name: {exc}")
+        cnames: list[str] = []
+        current = qname
+        for _ in range(MAX_CNAME_HOPS):
+            response = await self._exchange(servers, current, qtype, rd)
+            if isinstance(response, Failure):
+                return Failure(name, rdtype, response.reason, response.server)
+            outcome, next_name = _interpret(response, name, rdtype, current, qtype, cnames)
+            if outcome is not None:
+                return outcome
+            current = next_name
+        return Failure(name, rdtype, f"CNAME chain longer than {MAX_CNAME_HOPS} hops (a loop?)")
+
+    async def _exchange(
+        self, servers: tuple[Server, ...], qname: dns.name.Name, qtype: int, rd: bool
+    ) -> _Response | Failure:
+        if self._limit is None:
+            self._limit = asyncio.Semaphore(self.concurrency)
+        last = Failure(qname.to_text(), dns.rdatatype.to_text(qtype), "no answer")
+        for _attempt in range(self.retries + 1):
+            for server in servers:
+                async with self._limit:
+                    result = await self._ask(server, qname, qtype, rd)
+                if isinstance(result, _Response):
+                    return result
+                last = result
+        return Failure(last.name, last.rdtype, last.reason, last.server)
+
+    async def _ask(
+        self, server: Server, qname: dns.name.Name, qtype: int, rd: bool
+    ) -> _Response | Failure:
+        where = format_server(server)
+        query = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
+        if not rd:
+            query.flags &= ~dns.flags.RD
+        host, port = server
+        self.queries_sent += 1
+        try:
+            response = await dns.asyncquery.udp(
+                query, host, timeout=self.timeout, port=port, ignore_unexpected=True
+            )
+            if response.flags & dns.flags.TC:
+                response = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
+        except dns.exception.Timeout:
+            return _failed(qname, qtype, f"timeout after {self.timeout:g} s from {where}", where)
+        except ConnectionRefusedError:
+            return _failed(qname, qtype, f"connection refused by {where}", where)
+        except OSError as exc:
+            return _failed(
+                qname, qtype, f"network error with {where}: {exc.strerror or exc}", where
+            )
+        except Exception as exc:  # noqa: BLE001 - bytes off the wire are untrusted: any
+            # parse error of a hostile or broken reply is a failed query, not a crash.
+            return _failed(qname, qtype, f"bad reply from {where}: {type(exc).__name__}", where)
+        rcode = response.rcode()
+        if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            return _failed(qname, qtype, f"{dns.rcode.to_text(rcode)} from {where}", where)
+        return _Response(response, where)
+
+
+@dataclass
+class _Response:
+    message: dns.message.Message
+    server: str
+
+
+def _failed(qname: dns.name.Name, qtype: int, reason: str, server: str) -> Failure:
+    return Failure(qname.to_text().lower(), dns.rdatatype.to_text(qtype), reason, server)
+
+
+def _negative_ttl(message: dns.message.Message) -> int | None:
+    """RFC 2308 §5: min(SOA TTL, SOA MINIMUM) of the SOA in the authority section."""
+    for rrset in message.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+            return min(rrset.ttl, rrset[0].minimum)
+    return None
+
+
+def _interpret(
+    response: _Response,
+    name: str,
+    rdtype: str,
+    current: dns.name.Name,
+    qtype: int,
+    cnames: list[str],
+) -> tuple[Outcome | None, dns.name.Name]:
+    """Turn one reply into an outcome, or into the next CNAME target still to ask."""
+    message, where = response.message, response.server
+    seen = {current}
+    while True:
+        rrset = _find(message, current, qtype)
+        if rrset is not None:
+            return Answer(name, rdtype, rrset.ttl, tuple(rrset), where, tuple(cnames)), current
+        cname = (
+            None if qtype == dns.rdatatype.CNAME else _find(message, current, dns.rdatatype.CNAME)
+        )
+        if cname is None or not len(cname):
+            break
+        current = cname[0].target
+        if current in seen or len(cnames) >= MAX_CNAME_HOPS:
+            return Failure(name, rdtype, "CNAME loop", where), current
+        seen.add(current)
+        cnames.append(current.to_text().lower())
+    negative = _negative_ttl(message)
+    if message.rcode() == dns.rcode.NXDOMAIN:
+        return NxDomain(name, rdtype, negative, where, tuple(cnames)), current
+    if cnames and negative is None and not _find(message, current, dns.rdatatype.CNAME):
+        # The server gave the chain only up to an out-of-zone target: ask for the target.
+        return None, current
+    return NoData(name, rdtype, negative, where, tuple(cnames)), current
+
+
+def _find(
+    message: dns.message.Message, owner: dns.name.Name, rdtype: int
+) -> dns.rrset.RRset | None:
+    for rrset in message.answer:
+        if rrset.name == owner and rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN:
+            return rrset
+    return None

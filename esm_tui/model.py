@@ -1,0 +1,190 @@
+"""Result values: what a check found, as frozen data that renders to JSON (SPEC §3).
+
+Everything downstream of the checks (the report, the history, the TUI) reads these
+values and never reaches back into DNS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+CHECK_NAMES: tuple[str, ...] = ("mx", "spf", "dkim", "dmarc", "bimi")
+
+
+class Status(StrEnum):
+    """A record's (or a domain's) verdict. Ranked by `rank` for "worst of"."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    NONE = "none"
+
+    @property
+    def rank(self) -> int:
+        """Severity order of SPEC §4: fail > unknown > warn > ok > none."""
+        return _RANK[self]
+
+    @property
+    def word(self) -> str:
+        """The word shown beside the glyph, so status reads without colour."""
+        return _WORD[self]
+
+
+_RANK = {Status.NONE: 0, Status.OK: 1, Status.WARN: 2, Status.UNKNOWN: 3, Status.FAIL: 4}
+_WORD = {
+    Status.OK: "OK",
+    Status.WARN: "WARN",
+    Status.FAIL: "FAIL",
+    Status.UNKNOWN: "?",
+    Status.NONE: "—",
+}
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The most severe status of several (NONE when there are none)."""
+    result = Status.NONE
+    for status in statuses:
+        if status.rank > result.rank:
+            result = status
+    return result
+
+
+class Severity(StrEnum):
+    FAIL = "fail"
+    WARN = "warn"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule that held or broke: a stable `code` (`<check>.<slug>`), a sentence, an RFC ref."""
+
+    severity: Severity
+    code: str
+    message: str
+    ref: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "severity": str(self.severity),
+            "code": self.code,
+            "message": self.message,
+            "ref": self.ref,
+        }
+
+
+@dataclass(frozen=True)
+class FixRecord:
+    """A record to publish: owner name (absolute, trailing dot), type and presentation value."""
+
+    name: str
+    type: str
+    value: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "type": self.type, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Fix:
+    steps: tuple[str, ...]
+    record: FixRecord | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "steps": list(self.steps),
+            "record": self.record.to_json() if self.record else None,
+        }
+
+
+def status_from_findings(findings: Iterable[Finding]) -> Status:
+    """FAIL if any finding fails, WARN if any warns, else OK (info findings do not count)."""
+    severities = {f.severity for f in findings}
+    if Severity.FAIL in severities:
+        return Status.FAIL
+    if Severity.WARN in severities:
+        return Status.WARN
+    return Status.OK
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The verdict on one record type of one domain (SPEC §3 "RecordResult")."""
+
+    check: str
+    status: Status
+    summary: str
+    query_name: str
+    query_type: str
+    records: tuple[str, ...] = ()
+    ttl: int | None = None
+    findings: tuple[Finding, ...] = ()
+    fix: Fix | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "summary": self.summary,
+            "query": {"name": self.query_name, "type": self.query_type},
+            "records": list(self.records),
+            "ttl": self.ttl,
+            "findings": [f.to_json() for f in self.findings],
+            # SPEC §3: fix is null when the status is ok or none.
+            "fix": self.fix.to_json()
+            if self.fix and self.status not in (Status.OK, Status.NONE)
+            else None,
+            "details": _jsonable(self.details),
+        }
+
+
+@dataclass(frozen=True)
+class DomainReport:
+    """All five results of one domain, from one check."""
+
+    domain: str
+    checks: Mapping[str, RecordResult]
+    checked_at: datetime
+
+    @property
+    def status(self) -> Status:
+        return worst(r.status for r in self.checks.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "status": str(self.status),
+            "checks": {name: self.checks[name].to_json() for name in self.checks},
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    """Deep-copy details into plain JSON types (tuples become lists, enums strings)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, StrEnum):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class DomainSettings:
+    """What is expected of one domain: its name plus the [relay] values that apply to it.
+
+    Built by config.py (per-domain lists replace the [relay] ones, SPEC §2/§4); read by
+    the checks. `name` is ASCII (IDNA), lower-case, without a trailing dot.
+    """
+
+    name: str
+    relay_mx: tuple[str, ...] = ()
+    spf_include: tuple[str, ...] = ()
+    spf_ips: tuple[str, ...] = ()
+    dkim_selectors: tuple[str, ...] = ()
+    bimi_expected: bool = False
