@@ -126,24 +126,31 @@ class Answer:
 
 @dataclass(frozen=True)
 class NxDomain:
-    """The name does not exist. `negative_ttl` is the RFC 2308 TTL from the SOA, if sent."""
+    """The name does not exist. `negative_ttl` is the RFC 2308 TTL from the SOA, if sent.
+
+    `zone` and `serial`: owner and serial of that SOA (the zone that said no), if sent.
+    """
 
     name: str
     rdtype: str
     negative_ttl: int | None = None
     server: str = ""
     cnames: tuple[str, ...] = ()
+    zone: str | None = None
+    serial: int | None = None
 
 
 @dataclass(frozen=True)
 class NoData:
-    """The name exists but has no records of this type."""
+    """The name exists but has no records of this type (`zone`, `serial`: as for NxDomain)."""
 
     name: str
     rdtype: str
     negative_ttl: int | None = None
     server: str = ""
     cnames: tuple[str, ...] = ()
+    zone: str | None = None
+    serial: int | None = None
 
 
 @dataclass(frozen=True)
@@ -324,12 +331,16 @@ def _failed(qname: dns.name.Name, qtype: int, reason: str, server: str) -> Failu
     return Failure(qname.to_text().lower(), dns.rdatatype.to_text(qtype), reason, server)
 
 
-def _negative_ttl(message: dns.message.Message) -> int | None:
-    """RFC 2308 §5: min(SOA TTL, SOA MINIMUM) of the SOA in the authority section."""
+def _negative_soa(message: dns.message.Message) -> tuple[int | None, str | None, int | None]:
+    """(negative TTL, zone, serial) from the SOA in the authority section, or Nones.
+
+    The negative TTL is RFC 2308 §5's min(SOA TTL, SOA MINIMUM).
+    """
     for rrset in message.authority:
         if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
-            return min(rrset.ttl, rrset[0].minimum)
-    return None
+            soa = rrset[0]
+            return min(rrset.ttl, soa.minimum), rrset.name.to_text().lower(), soa.serial
+    return None, None, None
 
 
 def _interpret(
@@ -357,13 +368,13 @@ def _interpret(
             return Failure(name, rdtype, "CNAME loop", where), current
         seen.add(current)
         cnames.append(current.to_text().lower())
-    negative = _negative_ttl(message)
+    negative, zone, serial = _negative_soa(message)
     if message.rcode() == dns.rcode.NXDOMAIN:
-        return NxDomain(name, rdtype, negative, where, tuple(cnames)), current
+        return NxDomain(name, rdtype, negative, where, tuple(cnames), zone, serial), current
     if cnames and negative is None and not _find(message, current, dns.rdatatype.CNAME):
         # The server gave the chain only up to an out-of-zone target: ask for the target.
         return None, current
-    return NoData(name, rdtype, negative, where, tuple(cnames)), current
+    return NoData(name, rdtype, negative, where, tuple(cnames), zone, serial), current
 
 
 def _find(

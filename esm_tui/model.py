@@ -112,6 +112,67 @@ def status_from_findings(findings: Iterable[Finding]) -> Status:
     return Status.OK
 
 
+class PropagationState(StrEnum):
+    """Where a record stands between its authoritative servers and the resolvers (issue 5)."""
+
+    PUBLISHED = "published"
+    PROPAGATING = "propagating"
+    NOT_PUBLISHED = "not-published"
+    INCONSISTENT = "inconsistent"
+
+
+@dataclass(frozen=True)
+class ServerAnswer:
+    """What one server said for a record: an authoritative server (asked with recursion
+    off) or a resolver. `records` are raw as in SPEC §3; `ttl` is the remaining TTL as
+    served (for NXDOMAIN/NODATA the RFC 2308 negative TTL); `serial` the zone's SOA serial.
+
+    `host` (the NS host name) and `error` (why the answer is unusable: a timeout, a lame
+    server) are for the screen and stay out of the JSON.
+    """
+
+    server: str
+    role: str  # "authoritative" | "resolver"
+    rcode: str
+    records: tuple[str, ...] = ()
+    ttl: int | None = None
+    serial: int | None = None
+    host: str = ""
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "server": self.server,
+            "role": self.role,
+            "rcode": self.rcode,
+            "records": list(self.records),
+            "ttl": self.ttl,
+            "serial": self.serial,
+        }
+
+
+@dataclass(frozen=True)
+class Propagation:
+    """A record's propagation state, with the answers it was derived from.
+
+    `eta`: when the last lagging resolver's cached answer expires (propagating only).
+    `detail` (a sentence) and `lagging` (the servers behind) are for the screen.
+    """
+
+    state: PropagationState
+    eta: datetime | None
+    servers: tuple[ServerAnswer, ...]
+    detail: str = ""
+    lagging: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": str(self.state),
+            "eta": self.eta.isoformat(timespec="seconds") if self.eta else None,
+            "servers": [s.to_json() for s in self.servers],
+        }
+
+
 @dataclass(frozen=True)
 class RecordResult:
     """The verdict on one record type of one domain (SPEC §3 "RecordResult")."""
@@ -126,9 +187,10 @@ class RecordResult:
     findings: tuple[Finding, ...] = ()
     fix: Fix | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    propagation: Propagation | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "status": str(self.status),
             "summary": self.summary,
             "query": {"name": self.query_name, "type": self.query_type},
@@ -141,6 +203,9 @@ class RecordResult:
             else None,
             "details": _jsonable(self.details),
         }
+        if self.propagation is not None:
+            data["propagation"] = self.propagation.to_json()
+        return data
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,250 @@
+"""Bulk benchmark: N synthetic, realistic domains checked by `esm-tui check --json`.
+
+    .venv/bin/python benchmarks/bulk.py --domains 1000 --delay 0.02 --concurrency 256
+
+Generates the domains (seeded, reproducible), serves them from the loopback DNS server
+in a separate process with a per-response delay (a resolver's cache miss), runs the real
+`esm-tui check --json` as a subprocess and reports wall time, CPU time, peak RSS,
+queries sent vs unique queries needed, and the latency lower bound.
+
+With `--reference VENV_PYTHON` it also runs checkdmarc (installed in its own venv, never
+a dependency of esm-tui) against the same server; checkdmarc only talks to port 53, so
+that mode binds 127.0.0.1:53 and must run as root.
+
+Not part of the test suite: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import multiprocessing
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+RELAY = "relay.bench"
+REPORTS = "dmarc-service.bench"
+PROVIDERS = 20  # shared SPF include pool
+KEY_POOL = 24  # distinct 2048-bit keys, reused across domains (generation is slow)
+
+
+def _keys(rng: random.Random, count: int) -> list[str]:
+    keys = []
+    for _ in range(count):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        der = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        keys.append(base64.b64encode(der).decode())
+    return keys
+
+
+def build_zone_data(n: int, seed: int) -> tuple[list[tuple[str, str, str]], list[str], dict]:
+    """(name, type, presentation value) triples, the domain names, and generation facts."""
+    rng = random.Random(seed)
+    rows: list[tuple[str, str, str]] = []
+    add = rows.append
+    # The relay: MX hosts and its SPF include, shared by every customer domain.
+    add((f"{RELAY}.", "SOA", f"ns1.{RELAY}. hostmaster.{RELAY}. 1 3600 600 86400 300"))
+    for i in (1, 2):
+        add((f"mx{i}.{RELAY}.", "A", f"192.0.2.{i}"))
+        add((f"mx{i}.{RELAY}.", "AAAA", f"2001:db8::{i}"))
+    add((f"_spf.{RELAY}.", "TXT", '"v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all"'))
+    # Provider includes, some nested one level.
+    for p in range(PROVIDERS):
+        zone = f"provider{p}.bench"
+        add((f"{zone}.", "SOA", f"ns1.{zone}. hostmaster.{zone}. 1 3600 600 86400 300"))
+        if p % 4 == 0:
+            value = f"v=spf1 include:_net1.{zone} include:_net2.{zone} ~all"
+            add((f"_net1.{zone}.", "TXT", f'"v=spf1 ip4:198.51.{p}.0/24 -all"'))
+            add((f"_net2.{zone}.", "TXT", f'"v=spf1 ip6:2001:db8:{p:x}::/48 -all"'))
+        else:
+            value = f"v=spf1 ip4:203.0.{p}.0/24 ip4:198.18.{p}.0/24 ~all"
+        add((f"_spf.{zone}.", "TXT", f'"{value}"'))
+    # The DMARC report service authorizes every domain (RFC 9990 §3.2.3) with a wildcard.
+    add((f"{REPORTS}.", "SOA", f"ns1.{REPORTS}. hostmaster.{REPORTS}. 1 3600 600 86400 300"))
+    add((f"*._report._dmarc.{REPORTS}.", "TXT", '"v=DMARC1"'))
+    keys = _keys(rng, KEY_POOL)
+    domains = []
+    selectors_total = 0
+    for d in range(n):
+        name = f"customer{d:05d}.bench"
+        domains.append(name)
+        add((f"{name}.", "SOA", f"ns1.{name}. hostmaster.{name}. 1 3600 600 86400 300"))
+        add((f"{name}.", "MX", f"10 mx1.{RELAY}."))
+        add((f"{name}.", "MX", f"20 mx2.{RELAY}."))
+        includes = [f"_spf.provider{p}.bench" for p in rng.sample(range(PROVIDERS), rng.randint(2, 4))]
+        terms = " ".join(f"include:{i}" for i in [*includes, f"_spf.{RELAY}"])
+        add((f"{name}.", "TXT", f'"v=spf1 {terms} -all"'))
+        add((f"{name}.", "TXT", f'"google-site-verification={rng.getrandbits(64):x}"'))
+        for s in range(rng.randint(1, 2)):
+            selectors_total += 1
+            key = keys[rng.randrange(len(keys))]
+            chunks = " ".join(f'"{c}"' for c in _chunks(f"v=DKIM1; k=rsa; p={key}", 250))
+            add((f"sel{s}._domainkey.{name}.", "TXT", chunks))
+        add((f"_dmarc.{name}.", "TXT", f'"v=DMARC1; p=reject; rua=mailto:r@{REPORTS}"'))
+        if d % 3 == 0:
+            add(
+                (
+                    f"default._bimi.{name}.",
+                    "TXT",
+                    f'"v=BIMI1; l=https://{name}/logo.svg; a=https://{name}/vmc.pem"',
+                )
+            )
+    facts = {"domains": n, "selectors": selectors_total, "providers": PROVIDERS}
+    return rows, domains, facts
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def _serve(rows, host, port, delay, ready, stats_path, stop) -> None:  # noqa: ANN001
+    from esm_tui.demo.records import Records
+    from esm_tui.demo.server import DnsServer
+
+    records = Records()
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for name, rtype, value in rows:
+        if rtype == "SOA":
+            records.add_zone(name, value)
+        else:
+            grouped.setdefault((name, rtype), []).append(value)
+    for (name, rtype), values in grouped.items():
+        records.add(name, rtype, *values, ttl=3600)
+    server = DnsServer(records, host, port, delay=delay).start()
+    ready.put(server.port)
+    stop.wait()
+    Path(stats_path).write_text(
+        json.dumps({"sent": sum(server.queries.values()), "unique": len(server.queries)})
+    )
+    server.stop()
+
+
+def start_server(rows, host: str, port: int, delay: float):  # noqa: ANN201
+    ctx = multiprocessing.get_context("fork")
+    ready, stop = ctx.Queue(), ctx.Event()
+    stats = tempfile.NamedTemporaryFile(suffix=".json", delete=False).name
+    proc = ctx.Process(target=_serve, args=(rows, host, port, delay, ready, stats, stop))
+    proc.start()
+    return proc, ready.get(timeout=120), stop, stats
+
+
+def stop_server(proc, stop, stats: str) -> dict:  # noqa: ANN001
+    stop.set()
+    proc.join(30)
+    data = json.loads(Path(stats).read_text())
+    os.unlink(stats)
+    return data
+
+
+def run_esm(domains: list[str], port: int, concurrency: int, workdir: Path) -> dict:
+    config = workdir / "bulk.toml"
+    lines = [
+        "[settings]",
+        f"concurrency = {concurrency}",
+        "timeout = 5.0",
+        f'nameservers = ["127.0.0.1:{port}"]',
+        "[relay]",
+        f'mx = ["*.{RELAY}"]',
+        f'spf_include = ["_spf.{RELAY}"]',
+        'spf_ips = ["192.0.2.0/24"]',
+        'dkim_selectors = ["sel0"]',
+    ]
+    lines += [f'[[domains]]\nname = "{d}"' for d in domains]
+    config.write_text("\n".join(lines) + "\n")
+    esm = Path(sys.executable).parent / "esm-tui"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    out = subprocess.run(
+        [str(esm), "check", "--config", str(config), "--json"], capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    doc = json.loads(out.stdout)
+    statuses: dict[str, int] = {}
+    for entry in doc["domains"]:
+        statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
+    return {
+        "exit": out.returncode,
+        "wall_s": round(wall, 3),
+        "cpu_s": round(
+            (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 3
+        ),
+        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "statuses": statuses,
+    }
+
+
+def run_reference(python: str, domains: list[str]) -> dict:
+    """checkdmarc, one domain after another as it is used, against 127.0.0.1:53."""
+    script = (
+        "import sys, time, checkdmarc\n"
+        "names = sys.argv[1:]\n"
+        "t = time.perf_counter()\n"
+        "checkdmarc.check_domains(names, nameservers=['127.0.0.1'], timeout=5)\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    start = time.perf_counter()
+    out = subprocess.run([python, "-c", script, *domains], capture_output=True, text=True)
+    return {
+        "exit": out.returncode,
+        "wall_s": round(time.perf_counter() - start, 1),
+        "stderr_tail": out.stderr[-400:],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domains", type=int, default=1000)
+    parser.add_argument("--delay", type=float, default=0.02, help="seconds per DNS answer")
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reference", metavar="PYTHON", help="python of a venv with checkdmarc")
+    parser.add_argument("--reference-domains", type=int, default=200)
+    args = parser.parse_args()
+
+    rows, domains, facts = build_zone_data(args.domains, args.seed)
+    proc, port, stop, stats = start_server(rows, "127.0.0.1", 0, args.delay)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run_esm(domains, port, args.concurrency, Path(tmp))
+    counts = stop_server(proc, stop, stats)
+    # Dependent chain: SPF apex → include → nested include → its record, and check_host
+    # walks the same tree (answers cached); DMARC: _dmarc → report authorization.
+    chain = 4
+    bound = max(chain * args.delay, counts["unique"] * args.delay / args.concurrency)
+    report = {
+        **facts,
+        "delay_ms": args.delay * 1000,
+        "concurrency": args.concurrency,
+        **result,
+        "queries_sent": counts["sent"],
+        "queries_unique": counts["unique"],
+        "sent_over_unique": round(counts["sent"] / counts["unique"], 4),
+        "cpu_us_per_query": round(result["cpu_s"] * 1e6 / max(counts["sent"], 1), 1),
+        "latency_lower_bound_s": round(bound, 3),
+    }
+    if args.reference:
+        ref_domains = domains[: args.reference_domains]
+        ref_proc, _, ref_stop, ref_stats = start_server(rows, "127.0.0.1", 53, args.delay)
+        report["reference"] = {
+            "tool": "checkdmarc",
+            "domains": len(ref_domains),
+            **run_reference(args.reference, ref_domains),
+            **{f"server_{k}": v for k, v in stop_server(ref_proc, ref_stop, ref_stats).items()},
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

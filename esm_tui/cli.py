@@ -1,0 +1,262 @@
+"""The command line: `esm-tui` (dashboard), `check`, `init`, `spf-eval`, `--version`.
+
+Results go to stdout, diagnostics to stderr, exit codes from `ExitCode`. The dashboard
+(and with it Textual) is imported only when the dashboard is asked for, so `check` stays
+light enough for cron and monitoring plugins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import Path
+from typing import NoReturn
+
+from esm_tui import __version__
+
+
+class ExitCode(IntEnum):
+    """The monitoring-plugin convention (Nagios/Icinga), plus EX_USAGE for bad input."""
+
+    OK = 0
+    WARN = 1
+    FAIL = 2
+    UNKNOWN = 3
+    USAGE = 64
+    SOFTWARE = 70
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit 64, never a traceback."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
+SUBCOMMANDS = ("check", "init", "spf-eval", "history")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: $ESM_TUI_CONFIG or the user config dir)"
+    )
+    parser.add_argument(
+        "--nameserver",
+        metavar="NS",
+        action="append",
+        default=[],
+        help="resolver to ask, IP, IP:PORT or [IPv6]:PORT (repeatable; replaces the configured ones)",
+    )
+
+
+def _dashboard_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="esm-tui",
+        description="The e-securemail DNS verification panel: MX, SPF, DKIM, DMARC and BIMI, live.",
+        epilog="sub-commands: check, init, spf-eval, history (esm-tui COMMAND --help)",
+    )
+    parser.add_argument("--version", action="version", version=f"esm-tui {__version__}")
+    parser.add_argument(
+        "--demo", action="store_true", help="built-in demo: loopback DNS server, no config needed"
+    )
+    _common(parser)
+    parser.add_argument("domains", nargs="*", metavar="DOMAIN", help="domains to show this run")
+    return parser
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="esm-tui check",
+        description="Check once and exit with the worst status: 0 ok, 1 warn, 2 fail, 3 unknown.",
+    )
+    _common(parser)
+    parser.add_argument(
+        "--selector", metavar="SEL", action="append", default=[], help="DKIM selector (repeatable)"
+    )
+    parser.add_argument("--json", action="store_true", help="JSON output (SPEC §3)")
+    parser.add_argument(
+        "--propagation",
+        action="store_true",
+        help="also ask every authoritative server of each zone (state and ETA per record)",
+    )
+    parser.add_argument("domains", nargs="*", metavar="DOMAIN", help="check only these domains")
+    return parser
+
+
+def _init_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="esm-tui init", description="Write a commented starter config.")
+    parser.add_argument("--config", metavar="PATH", help="where to write it")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] == "check":
+            return _run_check(_check_parser().parse_args(args[1:]))
+        if args and args[0] == "init":
+            return _run_init(_init_parser().parse_args(args[1:]))
+        if args and args[0] == "spf-eval":
+            from esm_tui.spf.spf_eval_cli import run_spf_eval
+
+            return run_spf_eval(args[1:])
+        if args and args[0] == "history":
+            from esm_tui.history_cli import run_history
+
+            return run_history(args[1:])
+        return _run_dashboard(_dashboard_parser().parse_args(args))
+    except UsageError as exc:
+        print(f"esm-tui: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load(path_arg: str | None):  # noqa: ANN202 - returns esm_tui.config.Config
+    from esm_tui.config import ConfigError, load_config, resolve_config_path
+
+    try:
+        return load_config(resolve_config_path(path_arg))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _nameservers(values: Sequence[str]) -> list[tuple[str, int]]:
+    from esm_tui.dns import NameserverError, parse_nameserver
+
+    try:
+        return [parse_nameserver(v) for v in values]
+    except NameserverError as exc:
+        raise UsageError(f"--nameserver {exc}") from None
+
+
+def _domains(values: Sequence[str]) -> list[str]:
+    from esm_tui.config import DomainNameError, normalize_domain
+
+    names: list[str] = []
+    for value in values:
+        try:
+            name = normalize_domain(value)
+        except DomainNameError as exc:
+            raise UsageError(str(exc)) from None
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from esm_tui import report
+    from esm_tui.checks import check_domain
+    from esm_tui.checks.context import CheckContext
+    from esm_tui.dns import Dns, format_server
+    from esm_tui.model import DomainReport
+    from esm_tui.propagation import attach_propagation
+
+    config = _load(args.config)
+    nameservers = _nameservers(args.nameserver) or list(config.settings.nameservers)
+    names = _domains(args.domains) or [d.name for d in config.domains]
+    if not names:
+        raise UsageError(
+            f"no domains to check: none configured in {config.path} and none given "
+            "(esm-tui check DOMAIN..., or esm-tui init to start a config)"
+        )
+    selectors = [s.strip() for s in args.selector if s.strip()]
+    settings = config.settings
+    dns = Dns(
+        nameservers,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        concurrency=settings.concurrency,
+    )
+
+    async def one(name: str) -> DomainReport:
+        report_ = await check_domain(config.domain_settings(name, selectors), CheckContext(dns))
+        if args.propagation:
+            report_ = await attach_propagation(
+                report_,
+                dns,
+                port=settings.port,
+                compare_resolvers=settings.compare_resolvers,
+            )
+        return report_
+
+    async def run() -> list[DomainReport]:
+        return list(await asyncio.gather(*(one(n) for n in names)))
+
+    checked_at = datetime.now(UTC)
+    reports = asyncio.run(run())
+    if settings.history:
+        _record_history(reports)
+    servers = [format_server(s) for s in dns.nameservers]
+    if args.json:
+        json.dump(report.to_json(reports, servers, checked_at), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report.render_table(reports))
+    return _exit_for(report.overall(reports))
+
+
+def _record_history(reports: Sequence[object]) -> None:
+    """Keep the transitions for `esm-tui history`; a broken database only warns."""
+    from esm_tui.history import History, HistoryError
+
+    history = History.open()
+    if isinstance(history, HistoryError):
+        print(f"esm-tui: history not recorded: {history}", file=sys.stderr)
+        return
+    try:
+        for report_ in reports:
+            result = history.record(report_)
+            if isinstance(result, HistoryError):
+                print(f"esm-tui: history not recorded: {result}", file=sys.stderr)
+                return
+    finally:
+        history.close()
+
+
+def _exit_for(status: object) -> int:
+    from esm_tui.model import Status
+
+    return {
+        Status.OK: ExitCode.OK,
+        Status.NONE: ExitCode.OK,
+        Status.WARN: ExitCode.WARN,
+        Status.FAIL: ExitCode.FAIL,
+        Status.UNKNOWN: ExitCode.UNKNOWN,
+    }[status]
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from esm_tui.config import ConfigError, resolve_config_path, write_starter_config
+
+    path = resolve_config_path(args.config)
+    try:
+        write_starter_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote a starter config to {path}; edit it, then run esm-tui")
+    return ExitCode.OK
+
+
+def _run_dashboard(args: argparse.Namespace) -> int:
+    nameservers = _nameservers(args.nameserver) or None
+    domains = _domains(args.domains)
+    config_path: Path | None = None
+    if not args.demo:
+        config = _load(args.config)  # fail fast, before the screen switches
+        config_path = config.path
+    from esm_tui.app import run_dashboard
+
+    return run_dashboard(config_path, nameservers, domains, args.demo)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""What `esm-tui check` prints: a table for people (80 columns) or JSON per SPEC §3."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from esm_tui import __version__
+from esm_tui.model import CHECK_NAMES, DomainReport, Status, worst
+from esm_tui.text import display_safe
+
+SCHEMA = 1
+_LABELS = {"mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC", "bimi": "BIMI"}
+
+
+def overall(reports: Sequence[DomainReport]) -> Status:
+    return worst(r.status for r in reports)
+
+
+def to_json(
+    reports: Sequence[DomainReport], nameservers: Sequence[str], checked_at: datetime
+) -> dict[str, Any]:
+    """The document of SPEC §3 (strings from DNS stay raw: JSON escapes control characters)."""
+    return {
+        "schema": SCHEMA,
+        "tool": f"esm-tui {__version__}",
+        "checked_at": checked_at.isoformat(timespec="seconds"),
+        "nameservers": list(nameservers),
+        "status": str(overall(reports)),
+        "domains": [r.to_json() for r in reports],
+    }
+
+
+def render_table(reports: Sequence[DomainReport], width: int = 80) -> str:
+    """One line per domain with the five statuses, then what is wrong and how to fix it."""
+    name_width = max([len("DOMAIN"), *(len(r.domain) for r in reports)])
+    name_width = min(name_width, width - 6 * 7 - 1)
+    header = f"{'DOMAIN':<{name_width}} " + "".join(
+        f"{_LABELS[c]:<7}" for c in CHECK_NAMES
+    ) + "STATUS"
+    lines = [header, "-" * min(width, len(header))]
+    for report in reports:
+        cells = "".join(
+            f"{report.checks[c].status.word:<7}" if c in report.checks else f"{'':<7}"
+            for c in CHECK_NAMES
+        )
+        lines.append(f"{_clip(report.domain, name_width):<{name_width}} {cells}{report.status.word}")
+    for report in reports:
+        lines.extend(_problems(report, width))
+    return "\n".join(lines) + "\n"
+
+
+def _problems(report: DomainReport, width: int) -> list[str]:
+    out: list[str] = []
+    for name in CHECK_NAMES:
+        result = report.checks.get(name)
+        if result is None or result.status in (Status.OK, Status.NONE):
+            continue
+        if not out:
+            out.append("")
+            out.append(f"{report.domain}")
+        summary = display_safe(result.summary)
+        out.append(f"  {_LABELS[name]} {result.status.word}: {summary}")
+        for finding in result.findings:
+            ref = f" ({finding.ref})" if finding.ref else ""
+            text = f"{finding.severity}: {display_safe(finding.message)}{ref} [{finding.code}]"
+            out.extend(_wrap(text, width, "    - ", "      "))
+        if result.fix is not None:
+            for step in result.fix.steps:
+                out.extend(_wrap(f"fix: {display_safe(step)}", width, "    > ", "      "))
+            if result.fix.record is not None:
+                rec = result.fix.record
+                # The record on one line, never wrapped: admins copy it as it is.
+                out.append(
+                    f"    publish: {display_safe(rec.name)} {rec.type} {display_safe(rec.value)}"
+                )
+    return out
+
+
+def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=True,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,419 @@
+"""RFC 7208 §4 `check_host()`: evaluate an SPF record for one client address, as a receiver.
+
+All DNS goes through the resolver given (an `esm_tui.dns.Dns` or a `CheckContext`): a
+`Failure` outcome is a DNS error, so the evaluation returns `temperror` (§4.4, §5) except
+where the RFC says otherwise (PTR lookups of the `ptr` mechanism, the `p` macro and the
+explanation fetch all skip or ignore errors). Limits follow §4.6.4: at most 10 terms that
+query DNS, at most 10 MX or PTR names per term, at most 2 void lookups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome
+from esm_tui.spf.errors import SpfSyntaxError, quote
+from esm_tui.spf.macros import (
+    MacroEnv,
+    MacroString,
+    expand,
+    parse_macro_string,
+    query_name,
+    valid_initial_domain,
+)
+from esm_tui.spf.parse import Mechanism, SpfRecord, is_spf_record, parse_spf
+
+RESULTS = ("none", "neutral", "pass", "fail", "softfail", "temperror", "permerror")
+MAX_LOOKUPS = 10
+MAX_VOID_LOOKUPS = 2
+MAX_NAMES = 10
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class Resolver(Protocol):
+    async def query(self, name: str, rdtype: str) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class SpfResult:
+    """What check_host() decided, why, and the chain of terms that decided it."""
+
+    result: str
+    domain: str
+    ip: str
+    chain: tuple[str, ...] = ()
+    reason: str = ""
+    #: The exp= explanation (§6.2) when the result is fail and one could be had; else None.
+    explanation: str | None = None
+    dns_lookups: int = 0
+    void_lookups: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "result": self.result,
+            "domain": self.domain,
+            "ip": self.ip,
+            "chain": list(self.chain),
+            "reason": self.reason,
+            "explanation": self.explanation,
+            "dns_lookups": self.dns_lookups,
+            "void_lookups": self.void_lookups,
+        }
+
+
+def client_address(ip: str | IpAddress) -> IpAddress:
+    """The address as check_host sees it: an IPv4-mapped IPv6 address is IPv4 (§5)."""
+    address = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def spf_identity(mail_from: str, helo: str) -> tuple[str, str]:
+    """(sender, domain) for a MAIL FROM: a null reverse-path checks postmaster@HELO (§2.4);
+    a missing local-part becomes "postmaster" (§4.3)."""
+    if not mail_from:
+        return f"postmaster@{helo}", helo
+    local, at, domain = mail_from.rpartition("@")
+    if not at:
+        return f"postmaster@{mail_from}", mail_from
+    return f"{local or 'postmaster'}@{domain}", domain
+
+
+async def check_host(
+    ip: str | IpAddress,
+    domain: str,
+    sender: str,
+    helo: str,
+    resolver: Resolver,
+    *,
+    receiver: str = "unknown",
+    max_lookups: int = MAX_LOOKUPS,
+    max_void_lookups: int = MAX_VOID_LOOKUPS,
+) -> SpfResult:
+    """RFC 7208 check_host(<ip>, <domain>, <sender>) with HELO `helo` (for %{h})."""
+    evaluation = _Evaluation(
+        resolver, client_address(ip), sender, helo, receiver, max_lookups, max_void_lookups
+    )
+    return await evaluation.run(domain.rstrip(".") if domain.endswith(".") else domain)
+
+
+class _Stop(Exception):
+    """Internal: a permerror or temperror that ends the whole evaluation (§4.6.4, §5)."""
+
+    def __init__(self, result: str, reason: str, chain: Sequence[str] = ()) -> None:
+        super().__init__(reason)
+        self.result = result
+        self.reason = reason
+        self.chain = list(chain)
+
+
+@dataclass
+class _Decision:
+    result: str
+    reason: str
+    chain: list[str] = field(default_factory=list)
+    #: The record whose own term decided (through redirects, not includes): its exp= applies.
+    record: SpfRecord | None = None
+    domain: str = ""
+
+
+class _Evaluation:
+    def __init__(
+        self,
+        resolver: Resolver,
+        ip: IpAddress,
+        sender: str,
+        helo: str,
+        receiver: str,
+        max_lookups: int,
+        max_void: int,
+    ) -> None:
+        self.resolver = resolver
+        self.ip = ip
+        self.sender = sender
+        self.helo = helo
+        self.receiver = receiver
+        self.max_lookups = max_lookups
+        self.max_void = max_void
+        self.lookups = 0
+        self.voids = 0
+        self._validated: dict[str, str] = {}
+
+    async def run(self, domain: str) -> SpfResult:
+        if not valid_initial_domain(domain):
+            decision = _Decision("none", f"{quote(domain)} is not a valid domain name (§4.3)")
+        else:
+            try:
+                decision = await self.check_host(domain, via=None)
+            except _Stop as stop:
+                decision = _Decision(stop.result, stop.reason, stop.chain)
+        explanation = await self.explain(decision) if decision.result == "fail" else None
+        return SpfResult(
+            decision.result,
+            domain,
+            str(self.ip),
+            tuple(decision.chain),
+            decision.reason,
+            explanation,
+            self.lookups,
+            self.voids,
+        )
+
+    # -- records ---------------------------------------------------------------------------
+
+    async def check_host(self, domain: str, via: str | None) -> _Decision:
+        record = await self.record(domain, via)
+        if isinstance(record, str):
+            return _Decision("none", record, domain=domain)
+        env = self.env(domain)
+        for mechanism in record.mechanisms:
+            matched, inner = await self.matches(mechanism, domain, env)
+            if matched:
+                reason = f"{mechanism.text} matched in the record of {domain}"
+                return _Decision(mechanism.result, reason, [mechanism.text, *inner], record, domain)
+        redirect = record.redirect
+        if redirect is None:
+            reason = f"no mechanism of {domain} matched and there is no redirect: neutral (§4.7)"
+            return _Decision("neutral", reason, [], record, domain)
+        self.count(redirect.text)
+        target = await self.target(redirect.value, env)
+        if target is None:
+            raise _Stop("permerror", f"{redirect.text}: not a valid domain name (§6.1)", [])
+        try:
+            decision = await self.check_host(target, via=redirect.text)
+        except _Stop as stop:
+            raise _Stop(stop.result, stop.reason, [redirect.text, *stop.chain]) from None
+        if decision.result == "none":
+            reason = (
+                f"{redirect.text}: {decision.reason}; "
+                "a redirect to a domain without SPF is a permerror (§6.1)"
+            )
+            raise _Stop("permerror", reason, [redirect.text])
+        decision.chain.insert(0, redirect.text)
+        return decision
+
+    async def record(self, domain: str, via: str | None) -> SpfRecord | str:
+        """The one SPF record of `domain`, or the reason there is none (§4.4, §4.5)."""
+        outcome = await self.resolver.query(domain, "TXT")
+        if isinstance(outcome, Failure):
+            raise _Stop("temperror", f"TXT lookup of {domain} failed: {outcome.reason}")
+        if isinstance(outcome, (NxDomain, NoData)):
+            if via is not None:
+                self.void(via)
+            what = "does not exist (NXDOMAIN)" if isinstance(outcome, NxDomain) else "has no TXT"
+            return f"{domain} {what}"
+        texts = [b"".join(r.strings).decode("utf-8", "surrogateescape") for r in outcome.rdatas]
+        spf = [t for t in texts if is_spf_record(t)]
+        if not spf:
+            return f"{domain} has no v=spf1 record among its {len(texts)} TXT record(s)"
+        if len(spf) > 1:
+            reason = f"{domain} has {len(spf)} SPF records; more than one is a permerror (§4.5)"
+            raise _Stop("permerror", reason)
+        try:
+            return parse_spf(spf[0])
+        except SpfSyntaxError as exc:
+            raise _Stop("permerror", f"syntax error in the SPF record of {domain}: {exc}") from None
+
+    # -- mechanisms ------------------------------------------------------------------------
+
+    async def matches(
+        self, mechanism: Mechanism, domain: str, env: MacroEnv
+    ) -> tuple[bool, list[str]]:
+        name = mechanism.name
+        if name == "all":
+            return True, []
+        if name in ("ip4", "ip6"):
+            network = mechanism.network
+            return network is not None and self.ip in network, []
+        self.count(mechanism.text)
+        target = domain
+        if mechanism.domain_spec is not None:
+            target = await self.target(mechanism.domain_spec, env)  # type: ignore[assignment]
+        if name == "include":
+            return await self.include(mechanism, target)
+        if target is None:
+            return False, []  # a name no query can be made for: no match (see query_name)
+        if name == "a":
+            return await self.match_a(mechanism, target), []
+        if name == "mx":
+            return await self.match_mx(mechanism, target), []
+        if name == "ptr":
+            return await self.match_ptr(mechanism, target), []
+        return await self.match_exists(mechanism, target), []
+
+    async def include(self, mechanism: Mechanism, target: str | None) -> tuple[bool, list[str]]:
+        if target is None:
+            reason = f"{mechanism.text}: not a valid domain name (§5.2)"
+            raise _Stop("permerror", reason, [mechanism.text])
+        try:
+            decision = await self.check_host(target, via=mechanism.text)
+        except _Stop as stop:
+            raise _Stop(stop.result, stop.reason, [mechanism.text, *stop.chain]) from None
+        if decision.result == "none":
+            reason = (
+                f"{mechanism.text}: {decision.reason}; "
+                "an include of a domain without SPF is a permerror (§5.2)"
+            )
+            raise _Stop("permerror", reason, [mechanism.text])
+        return decision.result == "pass", decision.chain
+
+    async def addresses(self, name: str, term: str, *, void: bool) -> list[IpAddress]:
+        """A or AAAA (by the client's family) of `name`; a DNS error is a temperror."""
+        rdtype = "A" if self.ip.version == 4 else "AAAA"
+        outcome = await self.resolver.query(name, rdtype)
+        if isinstance(outcome, Failure):
+            raise _dns_error(term, outcome)
+        if not isinstance(outcome, Answer):
+            if void:
+                self.void(term)
+            return []
+        return [ipaddress.ip_address(r.address) for r in outcome.rdatas]
+
+    def in_range(self, addresses: list[IpAddress], mechanism: Mechanism) -> bool:
+        length = mechanism.cidr4 if self.ip.version == 4 else mechanism.cidr6
+        for address in addresses:
+            width = address.max_prefixlen if length is None else length
+            if self.ip in ipaddress.ip_network(f"{address}/{width}", strict=False):
+                return True
+        return False
+
+    async def match_a(self, mechanism: Mechanism, target: str) -> bool:
+        found = await self.addresses(target, mechanism.text, void=True)
+        return self.in_range(found, mechanism)
+
+    async def match_mx(self, mechanism: Mechanism, target: str) -> bool:
+        outcome = await self.resolver.query(target, "MX")
+        if isinstance(outcome, Failure):
+            raise _dns_error(mechanism.text, outcome)
+        if not isinstance(outcome, Answer):
+            self.void(mechanism.text)
+            return False
+        if len(outcome.rdatas) > MAX_NAMES:
+            reason = (
+                f"{mechanism.text}: {target} has {len(outcome.rdatas)} MX records, "
+                f"over the limit of {MAX_NAMES} (§4.6.4)"
+            )
+            raise _Stop("permerror", reason, [mechanism.text])
+        ordered = sorted(outcome.rdatas, key=lambda r: (r.preference, r.exchange.to_text()))
+        # RFC 7505 null MX ("0 .") names no host: nothing to look up.
+        hosts = [r.exchange.to_text().rstrip(".") for r in ordered if r.exchange.to_text() != "."]
+        found = await asyncio.gather(
+            *(self.addresses(h, mechanism.text, void=False) for h in hosts), return_exceptions=True
+        )
+        for addresses in found:  # in preference order, as a sequential evaluation would see them
+            if isinstance(addresses, BaseException):
+                raise addresses
+            if self.in_range(addresses, mechanism):
+                return True
+        return False
+
+    async def ptr_names(self, term: str | None) -> list[str] | None:
+        """The first 10 PTR names of the client address, or None after a DNS error."""
+        outcome = await self.resolver.query(self.ip.reverse_pointer, "PTR")
+        if isinstance(outcome, Failure):
+            return None
+        if not isinstance(outcome, Answer):
+            if term is not None:
+                self.void(term)
+            return []
+        return [r.target.to_text().rstrip(".") for r in outcome.rdatas][:MAX_NAMES]
+
+    async def validated(self, names: list[str]) -> list[str]:
+        """§5.5: the names whose A/AAAA records hold the client address (errors skip a name)."""
+
+        async def check(name: str) -> bool:
+            try:
+                return self.ip in await self.addresses(name, "ptr", void=False)
+            except _Stop:
+                return False
+
+        verdicts = await asyncio.gather(*(check(n) for n in names))
+        return [n for n, ok in zip(names, verdicts, strict=True) if ok]
+
+    async def match_ptr(self, mechanism: Mechanism, target: str) -> bool:
+        names = await self.ptr_names(mechanism.text)
+        if not names:
+            return False  # includes a failed PTR lookup: "fails to match" (§5.5)
+        wanted = target.lower()
+        candidates = [n for n in names if _is_within(n, wanted)]
+        return bool(await self.validated(candidates))
+
+    async def match_exists(self, mechanism: Mechanism, target: str) -> bool:
+        outcome = await self.resolver.query(target, "A")  # always A, whatever the family (§5.7)
+        if isinstance(outcome, Failure):
+            raise _dns_error(mechanism.text, outcome)
+        if not isinstance(outcome, Answer):
+            self.void(mechanism.text)
+            return False
+        return True
+
+    # -- limits, macros, explanation -------------------------------------------------------
+
+    def count(self, term: str) -> None:
+        self.lookups += 1
+        if self.lookups > self.max_lookups:
+            reason = f"{term}: more than {self.max_lookups} DNS-querying terms (§4.6.4)"
+            raise _Stop("permerror", reason, [term])
+
+    def void(self, term: str) -> None:
+        self.voids += 1
+        if self.voids > self.max_void:
+            reason = f"{term}: more than {self.max_void} void lookups (§4.6.4)"
+            raise _Stop("permerror", reason, [term])
+
+    def env(self, domain: str) -> MacroEnv:
+        async def validated_name() -> str:
+            return await self.validated_name(domain)
+
+        return MacroEnv(self.sender, domain, self.ip, self.helo, self.receiver, validated_name)
+
+    async def target(self, spec: MacroString, env: MacroEnv) -> str | None:
+        return query_name(await expand(spec, env))
+
+    async def validated_name(self, domain: str) -> str:
+        """§7.2 `p`: a validated name of the client, preferring <domain> and its subdomains."""
+        if domain not in self._validated:
+            names = await self.ptr_names(None) or []
+            valid = await self.validated(names)
+            wanted = domain.lower()
+            ranked = sorted(valid, key=lambda n: (n.lower() != wanted, not _is_within(n, wanted)))
+            self._validated[domain] = ranked[0] if ranked else "unknown"
+        return self._validated[domain]
+
+    async def explain(self, decision: _Decision) -> str | None:
+        """§6.2: the exp= text of the record that decided a fail; None whenever it cannot
+        be had (no exp, DNS error, no or several TXT records, a syntax error in the text)."""
+        record = decision.record
+        if record is None or record.exp is None:
+            return None
+        env = self.env(decision.domain)
+        name = await self.target(record.exp.value, env)
+        if name is None:
+            return None
+        outcome = await self.resolver.query(name, "TXT")
+        if not isinstance(outcome, Answer) or len(outcome.rdatas) != 1:
+            return None
+        text = b"".join(outcome.rdatas[0].strings).decode("utf-8", "surrogateescape")
+        try:
+            spec = parse_macro_string(text, spaces=True)
+        except SpfSyntaxError:
+            return None
+        return await expand(spec, env)
+
+
+def _dns_error(term: str, outcome: Failure) -> _Stop:
+    """A DNS error during a mechanism: the topmost check_host() gives temperror (§5)."""
+    reason = f"{term}: {outcome.rdtype} lookup of {outcome.name} failed: {outcome.reason}"
+    return _Stop("temperror", reason, [term])
+
+
+def _is_within(name: str, domain: str) -> bool:
+    name = name.lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
+    return name == domain or name.endswith("." + domain)

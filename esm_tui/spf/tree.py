@@ -1,0 +1,415 @@
+"""The include/redirect tree of an SPF record, walked as an evaluation that matches nothing.
+
+Such an evaluation visits every mechanism up to the first `all` (which always matches, so
+nothing after it is ever evaluated, §5.1), descends into every include, and follows the
+redirect only when there is no `all` (§6.1). Each node counts its own DNS-querying terms
+(§4.6.4) and void lookups, so an admin sees which branch eats the budget. Address
+mechanisms are resolved now, so that an over-limit include can be replaced by the ranges
+it stands for (see fix.py).
+
+Counting convention: a node's `lookups` include the include/redirect term that leads to
+it (1) plus its own a/mx/ptr/exists/include... terms are counted in the child they lead
+to; so a child's `total_lookups` is the whole cost of that branch, and the root's total
+is the record's count. The per-host address lookups of `mx` are not terms (§4.6.4 caps
+them at 10 per mx instead), nor are the TXT lookups of exp=.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, describe
+from esm_tui.model import Severity
+from esm_tui.spf.errors import SpfSyntaxError, quote
+from esm_tui.spf.evaluate import MAX_NAMES, Resolver
+from esm_tui.spf.macros import MacroEnv, MacroString, expand, query_name
+from esm_tui.spf.parse import Mechanism, Modifier, SpfRecord, is_spf_record, parse_spf
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Macro letters whose value is known without a message: the domain itself (d) and, for
+#: mail from this domain, the sender's domain (o). Everything else depends on the message.
+STATIC_LETTERS = frozenset("do")
+#: Stop descending after this many records: a real evaluation stops at 10 lookups anyway,
+#: and a hostile tree must not make one check ask thousands of names.
+MAX_NODES = 60
+
+
+@dataclass(frozen=True)
+class TreeError:
+    """A problem found in one record of the tree, as the finding it becomes."""
+
+    code: str
+    severity: Severity
+    message: str
+    ref: str
+    #: False when it only means "we could not ask" (a DNS failure): the tree is incomplete.
+    definite: bool = True
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "severity": str(self.severity), "message": self.message}
+
+
+@dataclass
+class TermCost:
+    """One DNS-querying term of a record; `ranges` what it authorizes, resolved now."""
+
+    term: str
+    void: bool = False
+    note: str = ""
+    ranges: list[Network] = field(default_factory=list)
+    #: False when a lookup failed, so `ranges` may be short.
+    resolved: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"term": self.term, "lookups": 1, "void": self.void}
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass
+class TreeNode:
+    domain: str
+    via: str | None = None
+    via_qualifier: str = "+"
+    record: str | None = None
+    parsed: SpfRecord | None = None
+    lookups: int = 0
+    void_lookups: int = 0
+    all: str | None = None
+    terms: list[TermCost] = field(default_factory=list)
+    errors: list[TreeError] = field(default_factory=list)
+    children: list[TreeNode] = field(default_factory=list)
+    #: Addresses its own "+" terms authorize, resolved now (ip4/ip6, a, mx).
+    ranges: list[Network] = field(default_factory=list)
+    #: False when its own terms cannot be written as fixed ranges (ptr, exists, macros,
+    #: negative qualifiers, a failed lookup, +all).
+    flattenable: bool = True
+
+    @property
+    def total_lookups(self) -> int:
+        return self.lookups + sum(c.total_lookups for c in self.children)
+
+    @property
+    def total_void_lookups(self) -> int:
+        return self.void_lookups + sum(c.total_void_lookups for c in self.children)
+
+    def nodes(self) -> Iterator[TreeNode]:
+        yield self
+        for child in self.children:
+            yield from child.nodes()
+
+    @property
+    def incomplete(self) -> bool:
+        return any(not e.definite for n in self.nodes() for e in n.errors)
+
+    def subtree_flattenable(self) -> bool:
+        return all(n.flattenable and not n.errors for n in self.nodes())
+
+    def subtree_ranges(self) -> list[Network]:
+        """Every range the branch authorizes, merged (for replacing an include)."""
+        v4 = [r for n in self.nodes() for r in n.ranges if r.version == 4]
+        v6 = [r for n in self.nodes() for r in n.ranges if r.version == 6]
+        return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "via": self.via,
+            "record": self.record,
+            "all": self.all,
+            "lookups": self.lookups,
+            "void_lookups": self.void_lookups,
+            "total_lookups": self.total_lookups,
+            "total_void_lookups": self.total_void_lookups,
+            "terms": [t.to_json() for t in self.terms],
+            "errors": [e.to_json() for e in self.errors],
+            "children": [c.to_json() for c in self.children],
+        }
+
+
+async def walk_tree(
+    resolver: Resolver, domain: str, record_text: str, record: SpfRecord
+) -> TreeNode:
+    """The tree below `domain`'s (already fetched and parsed) record."""
+    walker = _Walker(resolver, domain)
+    root = TreeNode(_plain(domain), record=record_text, parsed=record)
+    await walker.fill(root, record, (root.domain,))
+    return root
+
+
+async def walk_target(resolver: Resolver, domain: str, target: str) -> TreeNode:
+    """The branch an `include:target` added to `domain`'s record would cost (for fixes)."""
+    walker = _Walker(resolver, domain)
+    return await walker.child(f"include:{target}", "+", "include", _plain(target), (domain,))
+
+
+def _untargeted(spec: MacroString | None) -> str:
+    """Why a term's target was not looked up."""
+    if spec is not None and not spec.letters <= STATIC_LETTERS:
+        return "target depends on the message (macros); not resolvable ahead"
+    return "target is not a valid DNS name: it never matches"
+
+
+def _plain(name: str) -> str:
+    return name.lower().rstrip(".")
+
+
+class _Walker:
+    def __init__(self, resolver: Resolver, domain: str) -> None:
+        self.resolver = resolver
+        self.domain = _plain(domain)
+        self.nodes = 1
+
+    async def fill(self, node: TreeNode, record: SpfRecord, path: tuple[str, ...]) -> None:
+        """Cost the record's terms as a no-match evaluation meets them, then its redirect."""
+        reached: list[Mechanism] = []
+        for mechanism in record.mechanisms:
+            if mechanism.name == "all":
+                node.all = mechanism.qualifier + "all"
+                if mechanism.qualifier == "+":
+                    node.flattenable = False  # an include of it matches every address
+                break
+            reached.append(mechanism)
+        results = await asyncio.gather(*(self.term(node, m, path) for m in reached))
+        node.children.extend(child for child in results if child is not None)
+        redirect = record.redirect
+        if redirect is not None and node.all is None:
+            child = await self.follow(node, redirect, path)
+            if child is not None:
+                node.children.append(child)
+
+    async def term(
+        self, node: TreeNode, mechanism: Mechanism, path: tuple[str, ...]
+    ) -> TreeNode | None:
+        if mechanism.name in ("ip4", "ip6"):
+            if mechanism.qualifier == "+" and mechanism.network is not None:
+                node.ranges.append(mechanism.network)
+            elif mechanism.qualifier != "+":
+                node.flattenable = False
+            return None
+        if mechanism.qualifier != "+":
+            node.flattenable = False
+        if mechanism.name == "include":
+            return await self.follow(node, mechanism, path)
+        cost = TermCost(mechanism.text)
+        node.terms.append(cost)
+        node.lookups += 1
+        target = await self.target(node, mechanism.domain_spec)
+        if target is None:
+            node.flattenable = False
+            cost.note = _untargeted(mechanism.domain_spec)
+            spec = mechanism.domain_spec
+            if spec is not None and spec.letters <= STATIC_LETTERS:
+                node.errors.append(self.bad_name(mechanism))
+            return None
+        if mechanism.name == "ptr":
+            node.flattenable = False
+            cost.note = "matches by the connecting address's reverse DNS; not resolvable ahead"
+        elif mechanism.name == "exists":
+            node.flattenable = False
+            cost.void = await self.is_void(node, mechanism, target, ("A",))
+        elif mechanism.name == "a":
+            cost.void = await self.addresses(node, mechanism, target, cost, void_check=True)
+        else:
+            cost.void = await self.mx(node, mechanism, target, cost)
+        if cost.void:
+            node.void_lookups += 1
+        return None
+
+    def bad_name(self, mechanism: Mechanism) -> TreeError:
+        return TreeError(
+            "spf.invalid-target",
+            Severity.WARN,
+            f"{quote(mechanism.text)}: the target is not a valid DNS name (an empty or "
+            "over-long label), so the mechanism can never match",
+            "RFC 7208 §4.8",
+        )
+
+    async def target(self, node: TreeNode, spec: MacroString | None) -> str | None:
+        if spec is None:
+            return node.domain
+        if not spec.letters <= STATIC_LETTERS:
+            return None
+        env = MacroEnv(
+            f"postmaster@{self.domain}",
+            node.domain,
+            ipaddress.IPv4Address(0),
+            self.domain,
+        )
+        name = query_name(await expand(spec, env))
+        return name.lower() if name else None
+
+    async def query(self, node: TreeNode, name: str, rdtype: str, term: str) -> Outcome:
+        outcome = await self.resolver.query(name, rdtype)
+        if isinstance(outcome, Failure):
+            node.flattenable = False
+            node.errors.append(
+                TreeError(
+                    "spf.dns-failure",
+                    Severity.WARN,
+                    f"{term}: could not get {rdtype} {name}: {describe(outcome)}",
+                    "RFC 7208 §4.6.4",
+                    definite=False,
+                )
+            )
+        return outcome
+
+    async def is_void(
+        self, node: TreeNode, mechanism: Mechanism, name: str, rdtypes: tuple[str, ...]
+    ) -> bool:
+        outcomes = [await self.query(node, name, t, mechanism.text) for t in rdtypes]
+        return all(isinstance(o, (NxDomain, NoData)) for o in outcomes)
+
+    async def addresses(
+        self, node: TreeNode, mechanism: Mechanism, name: str, cost: TermCost, *, void_check: bool
+    ) -> bool:
+        """Resolve A and AAAA of `name` into the node's ranges; True when both are empty
+        (a void lookup for an a-term whichever family the client has)."""
+        v4, v6 = await asyncio.gather(
+            self.query(node, name, "A", mechanism.text),
+            self.query(node, name, "AAAA", mechanism.text),
+        )
+        for outcome, length, width in ((v4, mechanism.cidr4, 32), (v6, mechanism.cidr6, 128)):
+            if isinstance(outcome, Failure):
+                cost.resolved = False
+            if isinstance(outcome, Answer) and mechanism.qualifier == "+":
+                for rdata in outcome.rdatas:
+                    prefix = width if length is None else length
+                    network = ipaddress.ip_network(f"{rdata.address}/{prefix}", strict=False)
+                    node.ranges.append(network)
+                    cost.ranges.append(network)
+        return void_check and all(isinstance(o, (NxDomain, NoData)) for o in (v4, v6))
+
+    async def mx(self, node: TreeNode, mechanism: Mechanism, name: str, cost: TermCost) -> bool:
+        outcome = await self.query(node, name, "MX", mechanism.text)
+        if isinstance(outcome, Failure):
+            cost.resolved = False
+        if not isinstance(outcome, Answer):
+            return not isinstance(outcome, Failure)
+        if len(outcome.rdatas) > MAX_NAMES:
+            node.errors.append(
+                TreeError(
+                    "spf.mx-too-many",
+                    Severity.FAIL,
+                    f"{quote(mechanism.text)}: {name} has {len(outcome.rdatas)} MX records; "
+                    f"more than {MAX_NAMES} makes the mx mechanism a permerror",
+                    "RFC 7208 §4.6.4",
+                )
+            )
+            return False
+        hosts = [r.exchange.to_text().rstrip(".") for r in outcome.rdatas]
+        await asyncio.gather(
+            *(self.addresses(node, mechanism, h, cost, void_check=False) for h in hosts if h)
+        )
+        return False
+
+    async def follow(
+        self, node: TreeNode, term: Mechanism | Modifier, path: tuple[str, ...]
+    ) -> TreeNode | None:
+        kind = "include" if isinstance(term, Mechanism) else "redirect"
+        spec = term.domain_spec if isinstance(term, Mechanism) else term.value
+        target = await self.target(node, spec)
+        qualifier = term.qualifier if isinstance(term, Mechanism) else "+"
+        if target is None:
+            cost = TermCost(term.text, note=_untargeted(spec))
+            node.terms.append(cost)
+            node.lookups += 1
+            node.flattenable = False
+            if spec is not None and spec.letters <= STATIC_LETTERS:
+                node.errors.append(
+                    TreeError(
+                        f"spf.{kind}-target-missing",
+                        Severity.FAIL,
+                        f"{quote(term.text)}: the target is not a valid DNS name, "
+                        "so the evaluation ends in permerror",
+                        "RFC 7208 §5.2" if kind == "include" else "RFC 7208 §6.1",
+                    )
+                )
+            return None
+        return await self.child(term.text, qualifier, kind, target, path)
+
+    async def child(
+        self, via: str, qualifier: str, kind: str, target: str, path: tuple[str, ...]
+    ) -> TreeNode:
+        node = TreeNode(target, via=via, via_qualifier=qualifier, lookups=1)
+        ref = "RFC 7208 §5.2" if kind == "include" else "RFC 7208 §6.1"
+        if target in path:
+            chain = " → ".join((*path, target))
+            node.errors.append(
+                TreeError(
+                    "spf.include-loop",
+                    Severity.FAIL,
+                    f"{quote(via)} loops back to {target} ({chain}): every evaluation "
+                    "exceeds the lookup limit and ends in permerror",
+                    "RFC 7208 §4.6.4",
+                )
+            )
+            return node
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            node.errors.append(
+                TreeError(
+                    "spf.tree-truncated",
+                    Severity.INFO,
+                    f"{quote(via)} not followed: the tree has more than {MAX_NODES} records",
+                    "RFC 7208 §4.6.4",
+                )
+            )
+            node.flattenable = False
+            return node
+        outcome = await self.query(node, target, "TXT", via)
+        if isinstance(outcome, Failure):
+            return node
+        record = self.select(node, outcome, via, kind, ref)
+        if record is not None:
+            await self.fill(node, record, (*path, target))
+        return node
+
+    def select(
+        self, node: TreeNode, outcome: Outcome, via: str, kind: str, ref: str
+    ) -> SpfRecord | None:
+        if isinstance(outcome, (NxDomain, NoData)):
+            node.void_lookups += 1
+            what = "does not exist" if isinstance(outcome, NxDomain) else "has no TXT record"
+            node.errors.append(self.missing(via, kind, f"{node.domain} {what}", ref))
+            return None
+        assert isinstance(outcome, Answer)
+        texts = [b"".join(r.strings).decode("utf-8", "surrogateescape") for r in outcome.rdatas]
+        spf = [t for t in texts if is_spf_record(t)]
+        if not spf:
+            reason = f"{node.domain} has no v=spf1 record"
+            node.errors.append(self.missing(via, kind, reason, ref))
+            return None
+        node.record = outcome.texts()[texts.index(spf[0])]
+        if len(spf) > 1:
+            reason = f"{node.domain} has {len(spf)} SPF records"
+            node.errors.append(self.invalid(via, kind, reason, "RFC 7208 §4.5"))
+            return None
+        try:
+            record = parse_spf(spf[0])
+        except SpfSyntaxError as exc:
+            node.errors.append(self.invalid(via, kind, f"{node.domain}: {exc}", exc.ref))
+            return None
+        node.parsed = record
+        return record
+
+    def missing(self, via: str, kind: str, reason: str, ref: str) -> TreeError:
+        return TreeError(
+            f"spf.{kind}-target-missing",
+            Severity.FAIL,
+            f"{quote(via)}: {reason}, so every evaluation that reaches it ends in permerror",
+            ref,
+        )
+
+    def invalid(self, via: str, kind: str, reason: str, ref: str) -> TreeError:
+        return TreeError(
+            f"spf.{kind}-target-invalid",
+            Severity.FAIL,
+            f"{quote(via)}: {reason}, so every evaluation that reaches it ends in permerror",
+            ref,
+        )

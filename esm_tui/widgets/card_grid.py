@@ -1,0 +1,118 @@
+"""The cards of the selected domain, plus a summary tile, in a 2-column grid.
+
+Arrow keys move between the cards (the grid reads like the screen: left/right, up/down).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from esm_tui.model import CHECK_NAMES, Status
+from esm_tui.monitor import CardView
+from esm_tui.text import display_safe
+from esm_tui.widgets.record_card import RecordCard
+from esm_tui.widgets.status import ALL_CLASSES, badge, css_class
+
+COLUMNS = 2
+
+
+class DomainSummary(Widget):
+    """The sixth tile: the domain, its overall status, counts and the keys that act on it."""
+
+    domain: reactive[str | None] = reactive(None)
+    """The selected domain (ASCII, from the config or the command line)."""
+
+    status: reactive[Status | None] = reactive(None)
+    """Its overall status; None before the first check."""
+
+    counts: reactive[str] = reactive("")
+    """"1 fail · 2 warn" for the five records."""
+
+    def watch_status(self, status: Status | None) -> None:
+        self.remove_class(*ALL_CLASSES.split())
+        self.add_class(css_class(status))
+
+    def watch_domain(self, domain: str | None) -> None:
+        self.border_title = Content(display_safe(domain)) if domain else None
+
+    def render(self) -> Content:
+        width = self.content_size.width
+        if self.domain is None:
+            return Content("")
+        lines = [
+            Content.assemble(badge(self.status), " overall"),
+            Content.styled(self.counts, "$text-muted"),
+            Content.assemble(("enter", "bold"), " detail  ", ("c", "bold"), " copy fix"),
+            Content.assemble(("r", "bold"), " recheck  ", ("R", "bold"), " all"),
+        ]
+        return Content("\n").join(line.truncate(width, ellipsis=True) for line in lines)
+
+
+class CardGrid(Grid):
+    """Five RecordCards (MX, SPF, DKIM, DMARC, BIMI) and the DomainSummary tile."""
+
+    BINDINGS = [
+        Binding("left", "move(-1)", "Left", show=False),
+        Binding("right", "move(1)", "Right", show=False),
+        Binding("up", "move(-2)", "Up", show=False),
+        Binding("down", "move(2)", "Down", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        for check in CHECK_NAMES:
+            yield RecordCard(check)
+        yield DomainSummary(id="domain-summary")
+
+    @property
+    def cards(self) -> list[RecordCard]:
+        return list(self.query(RecordCard))
+
+    def card(self, check: str) -> RecordCard:
+        return self.query_one(f"#card-{check}", RecordCard)
+
+    def show(
+        self, domain: str | None, views: Mapping[str, CardView], status: Status | None
+    ) -> None:
+        """Give every card its view, and the summary tile the domain."""
+        for card in self.cards:
+            card.view = views.get(card.check)
+        summary = self.query_one(DomainSummary)
+        summary.domain = domain
+        summary.status = status
+        summary.counts = _counts(views)
+        summary.refresh()
+
+    def tick(self) -> None:
+        """Redraw the relative times ("checked 12 s ago") without new data."""
+        for card in self.cards:
+            card.refresh()
+
+    def action_move(self, step: int) -> None:
+        cards = self.cards
+        focused = self.screen.focused
+        if focused not in cards:
+            return
+        index = cards.index(focused) + step  # type: ignore[arg-type]
+        if abs(step) == 1 and index // COLUMNS != cards.index(focused) // COLUMNS:  # type: ignore[arg-type]
+            return  # left/right stay on the row
+        if 0 <= index < len(cards):
+            cards[index].focus()
+
+
+def _counts(views: Mapping[str, CardView]) -> str:
+    statuses = [v.status for v in views.values() if v.status is not None]
+    if not statuses:
+        return "not checked yet"
+    parts = [
+        f"{statuses.count(s)} {s.word.lower() if s != Status.UNKNOWN else 'unknown'}"
+        for s in (Status.FAIL, Status.UNKNOWN, Status.WARN, Status.OK)
+        if statuses.count(s)
+    ]
+    return " · ".join(parts)

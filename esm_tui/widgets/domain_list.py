@@ -1,0 +1,132 @@
+"""The sidebar: every domain with its overall status, filterable.
+
+Moving the highlight selects the domain whose cards are shown (as in k9s or lazygit, no
+extra keypress); `enter` on a domain moves the focus into its cards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from esm_tui.model import Status
+from esm_tui.text import display_safe
+from esm_tui.widgets.status import badge
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    """One line of the sidebar."""
+
+    name: str
+    status: Status | None
+    checking: bool = False
+
+
+def row_prompt(row: DomainRow) -> Content:
+    """`✗ FAIL broken.example`: the badge padded so the names line up."""
+    name = Content(display_safe(row.name))
+    if row.checking:
+        name = name + Content.styled(" ⟳", "$text-muted")
+    return Content.assemble(badge(row.status, width=6), " ", name)
+
+
+class DomainList(OptionList):
+    """The domains, each with its overall status."""
+
+    filter_text: reactive[str] = reactive("")
+    """Only domains containing this text (case-insensitive) are listed."""
+
+    class Selected(Message):
+        """The highlighted domain changed (None: the list is empty)."""
+
+        def __init__(self, domain: str | None) -> None:
+            super().__init__()
+            self.domain = domain
+
+    class Entered(Message):
+        """`enter` (or a click) on a domain: the user wants to work on its cards."""
+
+        def __init__(self, domain: str) -> None:
+            super().__init__()
+            self.domain = domain
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows: list[DomainRow] = []
+        self._shown: list[str] = []
+        self._selected: str | None = None
+
+    @property
+    def selected(self) -> str | None:
+        """The highlighted domain, if any is visible."""
+        return self._selected
+
+    @property
+    def visible(self) -> list[str]:
+        return list(self._shown)
+
+    def show(self, rows: Sequence[DomainRow]) -> None:
+        """New statuses or a new set of domains; keeps the highlight where it was."""
+        self._rows = list(rows)
+        self._rebuild()
+
+    def watch_filter_text(self) -> None:
+        self._rebuild()
+
+    def select(self, domain: str) -> None:
+        if domain in self._shown:
+            self.highlighted = self._shown.index(domain)
+
+    def _rebuild(self) -> None:
+        needle = self.filter_text.strip().lower()
+        rows = [r for r in self._rows if needle in r.name.lower()]
+        names = [r.name for r in rows]
+        if names == self._shown:
+            for row in rows:
+                self.replace_option_prompt(row.name, row_prompt(row))
+            return
+        keep = self._selected
+        self._shown = names
+        self.set_options(Option(row_prompt(r), id=r.name) for r in rows)
+        if not names:
+            self._announce(None)
+            return
+        self.highlighted = names.index(keep) if keep in names else 0
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        if highlighted is None or not 0 <= highlighted < len(self._shown):
+            return
+        self._announce(self._shown[highlighted])
+
+    def _announce(self, domain: str | None) -> None:
+        if domain != self._selected:
+            self._selected = domain
+            self.post_message(self.Selected(domain))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Entered(event.option.id))
+
+
+class FilterInput(Input):
+    """The filter box above the list: `escape` clears and hides it."""
+
+    BINDINGS = [Binding("escape", "clear", "Clear filter", id="filter.clear")]
+
+    class Cleared(Message):
+        """The filter was cleared and closed."""
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.display = False
+        self.post_message(self.Cleared())

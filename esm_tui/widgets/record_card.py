@@ -1,0 +1,144 @@
+"""One card of the grid: a record's status (glyph, colour, word), summary and timing.
+
+The card is given a `CardView` (from the Monitor) and draws it; it never asks for
+anything. A click or `enter` posts `RecordCard.Opened`; the app opens the detail.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.events import Click
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from esm_tui.model import Severity, Status
+from esm_tui.monitor import LABELS, CardView, timing
+from esm_tui.text import display_safe
+from esm_tui.widgets.status import ALL_CLASSES, GLYPH, STYLE, badge, css_class
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+def lines_of(text: str, width: int, limit: int, style: str = "") -> list[Content]:
+    """Untrusted `text` wrapped to at most `limit` lines of `width`, the last one cut with …"""
+    if limit <= 0 or width <= 0:
+        return []
+    content = Content.styled(display_safe(text), style) if style else Content(display_safe(text))
+    wrapped = [line.rstrip() for line in content.wrap(width)]
+    if len(wrapped) > limit:
+        wrapped = wrapped[:limit]
+        last = wrapped[-1]
+        wrapped[-1] = last.truncate(min(last.cell_length, width - 1)) + Content("…")
+    return [line.truncate(width, ellipsis=True) for line in wrapped]
+
+
+class RecordCard(Widget, can_focus=True):
+    """A record type of the selected domain: MX, SPF, DKIM, DMARC or BIMI."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Detail", id="card.open", tooltip="Open this record's detail"),
+    ]
+
+    view: reactive[CardView | None] = reactive(None, layout=False)
+    """What to show; None before a domain is selected."""
+
+    frame: reactive[int] = reactive(0)
+    """The spinner's frame while a check is in flight."""
+
+    class Opened(Message):
+        """The user asked for this card's detail (enter or a click)."""
+
+        def __init__(self, card: RecordCard) -> None:
+            super().__init__()
+            self.card = card
+
+        @property
+        def check(self) -> str:
+            return self.card.check
+
+    def __init__(self, check: str, *, id: str | None = None) -> None:
+        super().__init__(id=id or f"card-{check}")
+        self.check = check
+        self.border_title = LABELS.get(check, check.upper())
+
+    def on_mount(self) -> None:
+        self._spinner = self.set_interval(1 / 8, self._spin, pause=True)
+
+    def _spin(self) -> None:
+        self.frame = (self.frame + 1) % len(SPINNER)
+
+    def watch_view(self, view: CardView | None) -> None:
+        self.remove_class(*ALL_CLASSES.split())
+        self.add_class(css_class(view.status if view else None))
+        self.set_class(bool(view and view.stale_reason), "-stale")
+        checking = bool(view and view.checking)
+        self.set_class(checking, "-checking")
+        if checking:
+            self._spinner.resume()
+        else:
+            self._spinner.pause()
+
+    def action_open(self) -> None:
+        self.post_message(self.Opened(self))
+
+    def on_click(self, event: Click) -> None:
+        event.stop()
+        self.focus()
+        self.post_message(self.Opened(self))
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def render(self) -> Content:
+        width, height = self.content_size.width, self.content_size.height
+        view = self.view
+        if view is None or width < 4 or height < 1:
+            return Content("")
+        head = self._status_line(view)
+        checked, upcoming = timing(view)
+        one_line = f"{checked} · {upcoming}" if upcoming else checked
+        if len(one_line) <= width:
+            foot = [Content.styled(one_line, "$text-muted")]
+        else:
+            foot = [Content.styled(t, "$text-muted").truncate(width, ellipsis=True)
+                    for t in (checked, upcoming) if t]
+        room = max(0, height - 1 - len(foot))
+        body = self._body(view, width, room)
+        if height < 1 + len(foot) + len(body):
+            foot = foot[: max(0, height - 1 - len(body))]
+        lines = [head.truncate(width, ellipsis=True), *body]
+        lines += [Content("")] * max(0, height - len(lines) - len(foot))
+        return Content("\n").join([*lines, *foot])
+
+    def _status_line(self, view: CardView) -> Content:
+        parts: list[Content] = [badge(view.status)]
+        if view.stale_reason:
+            parts.append(Content.styled(" · stale", "$text-warning"))
+        if view.checking:
+            parts.append(Content.styled(f" {SPINNER[self.frame]} checking", "$text-muted"))
+        return Content("").join(parts)
+
+    def _body(self, view: CardView, width: int, room: int) -> list[Content]:
+        shown = view.shown
+        if shown is None:
+            message = "checking…" if view.checking else "waiting for the first check"
+            return lines_of(message, width, room, "$text-muted")
+        stale: list[Content] = []
+        if view.stale_reason:
+            reason = view.stale_reason.removeprefix("DNS query failed: ")
+            stale = lines_of(f"stale: {reason}", width, 1 if room < 4 else 2, "$text-warning")
+        summary = lines_of(shown.summary, width, max(1, min(2, room - len(stale))))
+        body = [*summary, *stale][:room]
+        # Where there is room (a tall terminal), the findings that matter, up to 2 lines each.
+        for finding in shown.findings:
+            left = room - len(body)
+            if left <= 0:
+                break
+            if finding.severity == Severity.INFO:
+                continue
+            status = Status.FAIL if finding.severity == Severity.FAIL else Status.WARN
+            text = lines_of(finding.message, width - 2, min(2, left) if room >= 8 else 1)
+            body.append(Content.assemble((GLYPH[status], STYLE[status]), " ", text[0]))
+            body.extend(Content("  ") + line for line in text[1:])
+        return body

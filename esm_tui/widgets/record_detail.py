@@ -1,0 +1,204 @@
+"""The detail screen of one record: query, raw records, parsed tags, findings, the fix.
+
+The screen is given the card's `CardView` again whenever a new result arrives, so an
+admin who has it open watches the record change. Copying (`c`) and rechecking (`r`) are
+the app's actions: the screen only names the domain and record it shows.
+"""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static
+
+from esm_tui.model import RecordResult
+from esm_tui.monitor import LABELS, CardView, timing
+from esm_tui.widgets.detail_sections import (
+    details_table,
+    dkim_selectors,
+    finding_content,
+    fix_steps,
+    safe,
+    spf_tree,
+    tags_table,
+)
+from esm_tui.widgets.status import badge
+
+
+def section(title: str, *children: Widget, id: str | None = None) -> list[Widget]:
+    """A heading line followed by its parts (flat, so the scroll container stays simple)."""
+    return [Static(Content.styled(title, "bold $text-accent"), classes="heading", id=id), *children]
+
+
+def block(renderable: RenderableType | Content, classes: str = "") -> Static:
+    return Static(renderable, classes=classes)
+
+
+def when_line(view: CardView) -> Content:
+    """`checked 12 s ago · next in 4 min` (or `checking now`)."""
+    return Content.styled(" · ".join(t for t in timing(view) if t), "$text-muted")
+
+
+def detail_widgets(domain: str, view: CardView) -> list[Widget]:
+    """Everything the screen shows for `view`, top to bottom."""
+    result = view.shown
+    label = LABELS.get(view.check, view.check)
+    title = Content.assemble(badge(view.status), "  ", (f"{label} of ", "bold"), (safe(domain), "bold"))
+    if result is None:
+        return [
+            block(title, "title"),
+            Static(when_line(view), classes="muted", id="when"),
+            block(Content.styled("No result yet.", "$text-muted"), "muted"),
+        ]
+    widgets: list[Widget] = [block(title, "title"), block(Content(safe(result.summary)))]
+    query = Content.assemble(
+        ("Query  ", "bold"),
+        safe(result.query_name),
+        " ",
+        safe(result.query_type),
+        f"   TTL {result.ttl} s" if result.ttl is not None else "",
+    )
+    widgets += [block(query), Static(when_line(view), classes="muted", id="when")]
+    if view.stale_reason:
+        widgets.append(
+            block(
+                Content.assemble(
+                    ("Stale: ", "bold"),
+                    "the latest check got no answer (",
+                    safe(view.stale_reason),
+                    "). Shown is the last result that had one.",
+                ),
+                "stale",
+            )
+        )
+    # What is wrong and how to fix it come before the long tables (80×24 shows them first).
+    widgets += _records(result)
+    widgets += _findings(result)
+    widgets += _fix(result)
+    widgets += _parsed(result)
+    return widgets
+
+
+def _records(result: RecordResult) -> list[Widget]:
+    count = len(result.records)
+    title = f"Records as published ({count})"
+    if not count:
+        return section(title, block(Content.styled("(none)", "$text-muted"), "muted"))
+    return section(title, *(block(Content(safe(r)), "raw") for r in result.records), id="raw")
+
+
+def _parsed(result: RecordResult) -> list[Widget]:
+    widgets: list[Widget] = []
+    table = tags_table(result)
+    if table is not None:
+        heading = "MX hosts" if result.check == "mx" else "Parsed"
+        widgets += section(heading, block(table, "table"))
+    tree = spf_tree(result)
+    if tree is not None:
+        widgets += section("Include tree", block(tree, "tree"))
+    selectors = dkim_selectors(result)
+    if selectors:
+        parts: list[Widget] = []
+        for heading, tags, record in selectors:
+            parts.append(block(heading, "selector"))
+            if record is not None:
+                parts.append(block(Content(safe(record)), "raw"))
+            if tags is not None:
+                parts.append(block(tags, "table"))
+        widgets += section(f"Selectors ({len(selectors)})", *parts)
+    details = details_table(result.details)
+    if details is not None:
+        widgets += section("Details", block(details, "table"))
+    return widgets
+
+
+def _findings(result: RecordResult) -> list[Widget]:
+    if not result.findings:
+        return section("Findings", block(Content.styled("none", "$text-muted"), "muted"))
+    return section(
+        f"Findings ({len(result.findings)})",
+        *(block(finding_content(f), "finding") for f in result.findings),
+    )
+
+
+def _fix(result: RecordResult) -> list[Widget]:
+    fix = result.fix
+    if fix is None:
+        return []
+    widgets: list[Widget] = []
+    if fix.steps:
+        widgets.append(block(fix_steps(fix.steps)))
+    if fix.record is not None:
+        record = Content("\n").join(
+            [
+                Content.assemble(("name  ", "bold"), safe(fix.record.name)),
+                Content.assemble(("type  ", "bold"), safe(fix.record.type)),
+                Content.assemble(("value ", "bold"), safe(fix.record.value)),
+            ]
+        )
+        box = block(record, "fix-record")
+        box.border_title = "Record to publish"
+        box.border_subtitle = "c copies the value"
+        widgets.append(box)
+    return section("Fix", *widgets, id="fix")
+
+
+class RecordDetailScreen(Screen[None]):
+    """One record of one domain, in full."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+    ]
+
+    def __init__(self, domain: str, check: str) -> None:
+        super().__init__()
+        self.domain = domain
+        self.check = check
+        self.view: CardView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerticalScroll(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail", VerticalScroll).focus()
+
+    class Update(Message):
+        """A new view to show; handled in the screen's own queue, so rebuilds never overlap."""
+
+        def __init__(self, view: CardView) -> None:
+            super().__init__()
+            self.view = view
+
+    def show(self, view: CardView) -> None:
+        """Show `view` (soon: the rebuild runs in the screen's message queue)."""
+        self.post_message(self.Update(view))
+
+    async def on_record_detail_screen_update(self, message: Update) -> None:
+        view = message.view
+        before, self.view = self.view, view
+        if before is not None and (before.shown, before.stale_reason, before.status) == (
+            view.shown,
+            view.stale_reason,
+            view.status,
+        ):
+            self.tick(view)
+            return
+        scroll = self.query_one("#detail", VerticalScroll)
+        y = scroll.scroll_y
+        await scroll.remove_children()
+        await scroll.mount_all(detail_widgets(self.domain, view))
+        scroll.scroll_to(y=y, animate=False, immediate=True)
+
+    def tick(self, view: CardView) -> None:
+        """Redraw only "checked 12 s ago · next in 4 min"."""
+        self.view = view
+        for when in self.query("#when").results(Static):
+            when.update(when_line(view))

@@ -1,0 +1,192 @@
+"""Proposed SPF records: corrected, keeping every sender, each change explained."""
+
+from __future__ import annotations
+
+import pytest
+
+from esm_tui.checks.context import CheckContext
+from esm_tui.checks.spf import check
+from esm_tui.demo.records import Records
+from esm_tui.demo.server import DnsServer
+from esm_tui.dns import Dns
+from esm_tui.model import DomainSettings, Fix
+from esm_tui.spf.fix import RelayNeeds, fix_missing, fix_record, merge_records
+from esm_tui.spf.parse import parse_spf
+
+RELAY = "_spf.relay.example"
+
+
+@pytest.fixture
+def zone(records: Records) -> Records:
+    records.add_zone("example.com.")
+    records.add_zone("example.net.")
+    records.add_zone("relay.example.")
+    records.add_txt(f"{RELAY}.", "v=spf1 ip4:192.0.2.0/24 -all")
+    records.add("example.com.", "MX", "10 mx.example.com.")
+    records.add("mx.example.com.", "A", "198.51.100.1")
+    records.add("www.example.com.", "A", "198.51.100.80")
+    return records
+
+
+async def _fix(dns: Dns, record: str, **settings: object) -> Fix:
+    result = await check(DomainSettings("example.com", **settings), CheckContext(dns))
+    assert result.fix is not None, result.findings
+    return result.fix
+
+
+def _value(fix: Fix) -> str:
+    assert fix.record is not None
+    assert (fix.record.name, fix.record.type) == ("example.com.", "TXT")
+    parse_spf(fix.record.value)  # every proposal is itself a valid record
+    return fix.record.value
+
+
+async def test_all_qualifier_ptr_and_relay_include(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add_txt("example.com.", "v=spf1 mx ptr a:www.example.com +all")
+    fix = await _fix(dns, "", spf_include=(RELAY,))
+    assert _value(fix) == f"v=spf1 mx a:www.example.com include:{RELAY} ~all"
+    steps = " ".join(fix.steps)
+    assert "Removed 'ptr'" in steps and "reverse DNS (PTR) name" in steps and "example.com" in steps
+    assert "Changed '+all' to '~all'" in steps and "every host" in steps
+    assert f"Added 'include:{RELAY}' before the 'all'" in steps
+
+
+async def test_neutral_and_missing_all(zone: Records, dns_server: DnsServer, dns: Dns) -> None:
+    zone.add_txt("example.com.", "v=spf1 mx ?all")
+    assert _value(await _fix(dns, "")) == "v=spf1 mx ~all"
+    zone.replace("example.com.", "TXT")
+    zone.add_txt("example.com.", "v=spf1 mx ip4:203.0.113.0/24")
+    dns.clear_cache()
+    fix = await _fix(dns, "")
+    assert _value(fix) == "v=spf1 mx ip4:203.0.113.0/24 ~all"
+    assert any("Added '~all'" in s for s in fix.steps)
+
+
+async def test_over_limit_includes_become_ranges(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    big = " ".join(f"include:b{i}.example.net" for i in range(5))
+    zone.add_txt("big.example.net.", f"v=spf1 {big} -all")
+    for i in range(5):
+        zone.add_txt(f"b{i}.example.net.", f"v=spf1 ip4:203.0.113.{i * 8}/29 ip6:2001:db8:{i}::/48")
+    zone.add_txt(
+        "mid.example.net.", "v=spf1 include:m1.example.net exists:%{i}.ok.example.net -all"
+    )
+    zone.add_txt("m1.example.net.", "v=spf1 ip4:198.51.100.128/25")
+    zone.add_txt(
+        "example.com.",
+        f"v=spf1 mx a:www.example.com include:big.example.net include:mid.example.net "
+        f"include:{RELAY} ~all",
+    )
+    fix = await _fix(dns, "", spf_include=(RELAY,))
+    value = _value(fix)
+    # big (6 lookups) is replaced by what it resolves to now; everything else stays.
+    assert value == (
+        "v=spf1 mx a:www.example.com ip4:203.0.113.0/27 ip4:203.0.113.32/29 ip6:2001:db8::/46 "
+        "ip6:2001:db8:4::/48 "
+        f"include:mid.example.net include:{RELAY} ~all"
+    )
+    steps = " ".join(fix.steps)
+    assert "Replaced 'include:big.example.net' (6 lookups)" in steps
+    assert "re-check regularly" in steps
+
+
+async def test_over_limit_unflattenable_is_explained(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    heavy = " ".join(f"exists:%{{i}}.e{i}.example.net" for i in range(10))
+    zone.add_txt("heavy.example.net.", f"v=spf1 {heavy} -all")
+    zone.add_txt("example.com.", f"v=spf1 mx include:heavy.example.net include:{RELAY} -all")
+    fix = await _fix(dns, "", spf_include=(RELAY,))
+    assert fix.record is None  # nothing can be changed without dropping a sender
+    steps = " ".join(fix.steps)
+    assert "still needs 13 DNS lookups" in steps
+    assert "'include:heavy.example.net' (11 lookups)" in steps
+
+
+async def test_own_terms_flattened_when_includes_are_not_enough(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add("example.com.", "A", "198.51.100.7")
+    zone.add_txt("example.com.", "v=spf1 a a a a a a a a a mx:example.com a:www.example.com -all")
+    fix = await _fix(dns, "")
+    value = _value(fix)
+    assert value.count(" a") == 10 and "ip4:198.51.100.1" in value  # mx became its host
+    assert any("Replaced 'mx:example.com' (1 lookup)" in s for s in fix.steps)
+    assert sum(1 for t in value.split() if t.startswith(("a", "mx", "include"))) <= 10
+
+
+async def test_syntax_errors_repaired_or_explained(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add_txt(
+        "example.com.",
+        "v=spf1 a:192.0.2.10 mx foo:bar redirect=x.example.net redirect=y.example.net -all.",
+    )
+    zone.add_txt("x.example.net.", "v=spf1 -all")
+    fix = await _fix(dns, "")
+    assert _value(fix) == "v=spf1 ip4:192.0.2.10 mx redirect=x.example.net -all"
+    steps = " ".join(fix.steps)
+    assert "Replaced 'a:192.0.2.10' with 'ip4:192.0.2.10'" in steps
+    assert "Removed 'foo:bar'" in steps and "unknown mechanism" in steps
+    assert "Removed the second 'redirect='" in steps
+    assert "Replaced '-all.' with '-all'" in steps
+
+
+async def test_dead_and_void_terms(zone: Records, dns_server: DnsServer, dns: Dns) -> None:
+    zone.add_txt(
+        "example.com.",
+        "v=spf1 mx a:old1.example.com a:old2.example.com include:gone.example.net "
+        "include:example.com a:old3.example.com -all",
+    )
+    fix = await _fix(dns, "")
+    assert _value(fix) == "v=spf1 mx a:old3.example.com -all"
+    steps = " ".join(fix.steps)
+    assert "Removed 'include:gone.example.net': gone.example.net has no SPF record" in steps
+    assert "Removed 'include:example.com': it includes this record again" in steps
+    assert "Removed 'a:old1.example.com': its name has no address" in steps
+
+
+async def test_relay_addresses_without_include(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add_txt("example.com.", "v=spf1 mx -all")
+    fix = await _fix(dns, "", spf_ips=("192.0.2.0/28", "2001:db8:5::1"))
+    assert _value(fix) == "v=spf1 mx ip4:192.0.2.0/28 ip6:2001:db8:5::1 -all"
+
+
+async def test_relay_blocked_by_earlier_term_is_explained(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add_txt("example.com.", f"v=spf1 -ip4:192.0.2.0/24 include:{RELAY} -all")
+    fix = await _fix(dns, "", spf_include=(RELAY,), spf_ips=("192.0.2.1",))
+    assert fix.record is None
+    assert any("decided by -ip4:192.0.2.0/24" in s and "move the include" in s for s in fix.steps)
+
+
+def test_missing_record_proposal() -> None:
+    fix = fix_missing("example.com", RelayNeeds(includes=(RELAY,)))
+    assert fix.record is not None and fix.record.value == f"v=spf1 mx include:{RELAY} ~all"
+    assert any("v=spf1 -all" in s for s in fix.steps)  # the no-mail alternative
+    only_ips = fix_missing("example.com", RelayNeeds(ips=("192.0.2.1", "2001:db8::/64")))
+    assert only_ips.record is not None
+    assert only_ips.record.value == "v=spf1 mx ip4:192.0.2.1 ip6:2001:db8::/64 ~all"
+
+
+def test_merge_keeps_every_sender() -> None:
+    merged, steps = merge_records(
+        [
+            "v=spf1 mx include:a.example.net -all",
+            "v=spf1 MX redirect=b.example.net exp=x.example.com bad!",
+        ]
+    )
+    assert merged == "v=spf1 MX include:b.example.net include:a.example.net exp=x.example.com ~all"
+    assert any("became include:b.example.net" in s for s in steps)
+    assert any("Left out 'bad!'" in s for s in steps)
+    assert merge_records(["v=spf1 a -all", "v=spf1 mx -all"])[0] == "v=spf1 a mx -all"
+
+
+def test_nothing_to_fix() -> None:
+    assert fix_record("example.com", "v=spf1 mx -all", None, RelayNeeds()) is None
