@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from esm_tui.checks import check_domain
@@ -43,6 +43,7 @@ from esm_tui.text import display_safe
 from esm_tui.widgets.card_grid import CardGrid
 from esm_tui.widgets.dialogs import AddDomainScreen, ConfirmScreen, HelpScreen
 from esm_tui.widgets.domain_list import DomainList, DomainRow, FilterInput
+from esm_tui.widgets.keys_footer import KeysFooter
 from esm_tui.widgets.record_card import RecordCard
 from esm_tui.widgets.record_detail import RecordDetailScreen
 
@@ -111,6 +112,7 @@ class EsmApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "esm-tui"
     NOTIFICATION_TIMEOUT = 8
+    AUTO_FOCUS = "#domains"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -180,7 +182,7 @@ class EsmApp(App[int]):
             with Vertical(id="main"):
                 yield CardGrid(id="cards")
                 yield Static(id="empty")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = self._resolver_title()
@@ -297,6 +299,8 @@ class EsmApp(App[int]):
         empty = self.query_one("#empty", Static)
         name = self.selected
         if name is None or name not in self.monitor.domains:
+            if isinstance(self.focused, RecordCard):  # no card to act on: back to the list
+                self.query_one("#domains", DomainList).focus()
             grid.display = False
             empty.display = True
             empty.update(self._empty_message())
@@ -461,9 +465,7 @@ class EsmApp(App[int]):
         )
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", FilterInput)
-        box.display = True
-        box.focus()
+        self.query_one("#filter", FilterInput).open()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(HELP_KEYS, HELP_NOTES))
@@ -496,7 +498,9 @@ class EsmApp(App[int]):
             self._extra.append(name)
             self.notify(f"Added {name} for this session (no config file).", markup=False)
         self._sync_domains()
-        self.query_one("#domains", DomainList).select(name)
+        domains = self.query_one("#domains", DomainList)
+        domains.select(name)
+        domains.focus()
 
     def action_remove_domain(self) -> None:
         name = self.selected

@@ -30,6 +30,8 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
+from esm_tui.udp import UdpMux
+
 Server = tuple[str, int]
 
 #: CNAME hops followed before we call it a loop; RFC 1034 gives no limit, resolvers use ~8-16.
@@ -209,7 +211,21 @@ class Dns:
         self.max_age = max_age
         self.queries_sent = 0
         self._limit: asyncio.Semaphore | None = None
+        self._mux: UdpMux | None = None
+        self._mux_loop: asyncio.AbstractEventLoop | None = None
         self._cache: dict[tuple[str, str, tuple[Server, ...], bool], _CacheEntry] = {}
+
+    def _udp(self) -> UdpMux:
+        loop = asyncio.get_running_loop()
+        if self._mux is None or self._mux_loop is not loop:
+            self._mux, self._mux_loop = UdpMux(), loop
+        return self._mux
+
+    def close(self) -> None:
+        """Close the shared sockets (they reopen on the next query)."""
+        if self._mux is not None:
+            self._mux.close()
+            self._mux = None
 
     def clear_cache(self) -> None:
         """Forget every cached outcome (in-flight queries finish for their current askers)."""
@@ -299,12 +315,13 @@ class Dns:
         host, port = server
         self.queries_sent += 1
         try:
-            response = await dns.asyncquery.udp(
-                query, host, timeout=self.timeout, port=port, ignore_unexpected=True
-            )
+            data = await self._udp().exchange(query.to_wire(), host, port, self.timeout)
+            response = dns.message.from_wire(data)
+            if not query.is_response(response):
+                return _failed(qname, qtype, f"reply from {where} to another question", where)
             if response.flags & dns.flags.TC:
                 response = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
-        except dns.exception.Timeout:
+        except (dns.exception.Timeout, TimeoutError):
             return _failed(qname, qtype, f"timeout after {self.timeout:g} s from {where}", where)
         except ConnectionRefusedError:
             return _failed(qname, qtype, f"connection refused by {where}", where)

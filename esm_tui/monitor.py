@@ -46,7 +46,8 @@ class Change:
     @property
     def message(self) -> str:
         """`SPF of example.com: FAIL → OK` (plain text: the domain came from the user)."""
-        return f"{LABELS.get(self.check, self.check)} of {self.domain}: {self.old.word} → {self.new.word}"
+        label = LABELS.get(self.check, self.check)
+        return f"{label} of {self.domain}: {self.old.word} → {self.new.word}"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -80,7 +81,7 @@ def test_recheck_everything_does_not_bunch_the_domains() -> None:
     for name in names:
         monitor.record(name, report(name))
     dues = sorted(monitor.next_due(n) for n in names)
-    gaps = [b - a for a, b in zip(dues, dues[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(dues)]
     assert gaps == pytest.approx([30.0] * 9)
     assert all(dues[0] >= 1777 + 300 / 4 for _ in dues)
 

@@ -191,6 +191,10 @@ async def test_too_many_void_lookups(zone: Records, dns_server: DnsServer, dns: 
     assert result.status == Status.FAIL
     assert result.details["void_lookups"] == 3
     assert {"spf.too-many-void-lookups", "spf.include-target-missing"} <= _codes(result)
+    message = next(f.message for f in result.findings if f.code == "spf.too-many-void-lookups")
+    assert message.endswith(
+        "Void: a:old1.example.com, mx:old2.example.com, include:gone.example.org."
+    )
 
 
 async def test_include_loop(zone: Records, dns_server: DnsServer, dns: Dns) -> None:
@@ -373,3 +377,22 @@ async def test_non_ascii_record_is_a_syntax_error(
     assert result.records == ("v=spf1 a:\\xff.example.com -all",)
     assert "spf.syntax-error" in _codes(result)
     assert "0xff" in next(f.message for f in result.findings if f.code == "spf.syntax-error")
+
+
+def test_every_code_in_the_sources_is_documented() -> None:
+    """Codes are emitted from several modules (tree errors become findings): all in CODES."""
+    import re
+    from pathlib import Path
+
+    import esm_tui.checks.spf as check_module
+    import esm_tui.spf as package
+
+    sources = [Path(check_module.__file__), *Path(package.__file__).parent.glob("*.py")]
+    found = {c for p in sources for c in re.findall(r'"(spf\.[a-z-]+)"', p.read_text())}
+    found |= {
+        f"spf.{kind}-target-{what}"
+        for kind in ("include", "redirect")
+        for what in ("missing", "invalid")
+    }  # built as f"spf.{kind}-target-..." in tree.py
+    assert found - {"spf.py"} <= set(CODES)
+    assert all(CODES.values())

@@ -36,6 +36,7 @@ import dns.rdtypes.ANY.MX
 import dns.rdtypes.ANY.PTR
 import dns.rdtypes.ANY.SPF
 import pytest
+import yaml
 
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
@@ -50,8 +51,6 @@ if not SUITE.exists():
         "repository as ../shared/, which a plain clone does not have)",
         allow_module_level=True,
     )
-
-yaml = pytest.importorskip("yaml", reason="pyyaml (the `test` extra) reads the suite")
 
 #: Types a TIMEOUT name can be asked for during evaluation.
 QUERY_TYPES = ("TXT", "SPF", "A", "AAAA", "MX", "PTR", "CNAME")

@@ -177,3 +177,27 @@ def test_spf_identity() -> None:
     )
     assert spf_identity("@example.net", "x") == ("postmaster@example.net", "example.net")
     assert spf_identity("a@b@example.com", "x") == ("a@b@example.com", "example.com")
+
+
+async def test_unusable_explanations_are_ignored(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    """§6.2: a syntax error (here a control character), or not exactly one TXT record,
+    and the exp= modifier is as if absent."""
+    zone.add_txt("example.com.", "v=spf1 -all exp=bad.example.com")
+    zone.add_txt("bad.example.com.", "evil\x1b[2J text")
+    result = await _run(dns, "192.0.2.1")
+    assert (result.result, result.explanation) == ("fail", None)
+    zone.replace("bad.example.com.", "TXT")
+    zone.add_txt("bad.example.com.", "one", "two")
+    dns.clear_cache()
+    assert (await _run(dns, "192.0.2.1")).explanation is None
+
+
+async def test_backslash_in_a_target_is_a_plain_octet(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add_txt("example.com.", "v=spf1 a:back\\slash.example.com -all")
+    zone.add("back\\\\slash.example.com.", "A", "192.0.2.9")  # presentation form: one "\"
+    result = await _run(dns, "192.0.2.9")
+    assert (result.result, result.chain) == ("pass", ("a:back\\slash.example.com",))

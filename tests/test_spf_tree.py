@@ -151,3 +151,15 @@ async def test_tree_size_is_bounded(zone: Records, dns_server: DnsServer, dns: D
     assert sum(dns_server.queries.values()) - before <= 80
     assert "spf.tree-truncated" in _codes(tree)
     assert tree.total_lookups > 10
+
+
+async def test_mx_host_failures_do_not_leave_counts_incomplete(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add("example.com.", "MX", "10 slow.example.net.", "20 ok.example.net.")
+    zone.add("ok.example.net.", "A", "192.0.2.25")
+    zone.set_behaviour("slow.example.net.", "drop")
+    tree = await _walk(dns, "v=spf1 mx -all")
+    assert not tree.incomplete and tree.total_lookups == 1
+    assert not tree.terms[0].resolved and "slow.example.net" in tree.terms[0].note
+    assert not tree.subtree_flattenable()  # its ranges are not known completely

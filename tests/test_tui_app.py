@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,7 +30,10 @@ from esm_tui.widgets.record_card import RecordCard
 from esm_tui.widgets.record_detail import RecordDetailScreen
 
 DEMO = ["good.example", "shop.example", "broken.example", "late.example"]
-HOSTILE_DMARC = "v=DMARC1; p=reject; rua=mailto:[@click=app.quit]x@hostile.example; [/x] \x1b[2J\x1b]52;c;aGk=\x07 [b]bold[/b]"
+HOSTILE_DMARC = (
+    "v=DMARC1; p=reject; rua=mailto:[@click=app.quit]x@hostile.example; [/x] "
+    "\x1b[2J\x1b]52;c;aGk=\x07 [b]bold[/b]"
+)
 HOSTILE_SPF = "v=spf1 include:[/x].example [@click=app.quit] \x1b[31m -all"
 
 
@@ -97,7 +101,11 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str = ""
         if condition():
             return
         await pilot.pause(0.025)
-    raise AssertionError(f"timed out waiting for {what or condition}: {screen_text(pilot.app)}")
+    app = pilot.app
+    raise AssertionError(
+        f"timed out waiting for {what or condition}: {app.screen_stack} {app.screen.children}"
+        f" {list(app.screen.query('#detail > *'))} {getattr(app.screen, 'view', None)}"
+    )
 
 
 def all_checked(app: EsmApp) -> Callable[[], bool]:
@@ -145,6 +153,7 @@ async def open_card(pilot: Pilot, app: EsmApp, domain: str, check: str) -> Recor
     await pilot.pause()
     await pilot.press("enter")
     await wait_for(pilot, lambda: detail_shown(app), "detail")
+    await pilot.pause()  # let it render
     screen = app.screen
     assert isinstance(screen, RecordDetailScreen)
     return screen
@@ -182,9 +191,7 @@ async def test_cards_fill_in_with_glyph_colour_class_and_word(
             assert view.status is not None
             assert view.status.word in card_text(app, check).splitlines()[0]
             assert card.has_class(f"-{view.status.value}")
-            assert "checked 0 s ago" in card_text(app, check) or "checked 1 s ago" in card_text(
-                app, check
-            )
+            assert re.search(r"checked \d+ s ago", card_text(app, check))
         text = screen_text(app)
         assert "✗ FAIL" in text and "next in" in text
 
@@ -460,7 +467,7 @@ async def test_the_open_detail_follows_new_results(
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_for(pilot, all_checked(app))
         await open_card(pilot, app, "late.example", "dmarc")
-        assert "✗ FAIL  DMARC of late.example" in screen_text(app)
+        await wait_for(pilot, lambda: "✗ FAIL  DMARC of late.example" in screen_text(app))
         demo_server.records.replace(DELAYED_NAME, "TXT", f'"{DELAYED_VALUE}"')
         await pilot.press("r")  # rechecks the domain of the open detail
         await wait_for(pilot, lambda: "✓ OK  DMARC of late.example" in screen_text(app))
@@ -483,7 +490,9 @@ async def test_c_copies_the_record_to_publish(config_path: Path) -> None:
         await pilot.press("c")
         assert app.clipboard == result.fix.record.value
         assert app.clipboard.startswith("v=DMARC1")
-        assert any(n.startswith("Copied the TXT value for _dmarc.late.example.") for n in notes(app))
+        assert any(
+            n.startswith("Copied the TXT value for _dmarc.late.example.") for n in notes(app)
+        )
         # From the detail screen too.
         app.copy_to_clipboard("")
         await pilot.press("enter")
@@ -524,11 +533,7 @@ async def test_hostile_txt_records_are_shown_literally(
         assert "[@click=app.quit]" in text and "[/x]" in text and "[b]bold[/b]" in text
         assert "\\x1b[2J" in text and "\\x1b]52;c;aGk=\\x07" in text
         assert "\x1b" not in text and "\x07" not in text
-        raw = [
-            w.content.plain
-            for w in app.screen.query(".raw")
-            if hasattr(w.content, "plain")
-        ]
+        raw = [w.content.plain for w in app.screen.query(".raw") if hasattr(w.content, "plain")]
         assert display_safe(HOSTILE_DMARC) in raw
         # Clicking on the would-be link does nothing; the app is still running.
         await pilot.click("#raw")
@@ -597,9 +602,11 @@ async def test_d_removes_a_domain_after_confirmation(config_path: Path) -> None:
         ]  # fmt: skip
         await wait_for(
             pilot,
-            lambda: not [
-                w for w in app.workers if w.group == "domain:shop.example" and not w.is_finished
-            ],
+            lambda: (
+                not [
+                    w for w in app.workers if w.group == "domain:shop.example" and not w.is_finished
+                ]
+            ),
         )
         assert "shop.example" not in "".join(sidebar(app))
         assert app.selected in app.monitor.domains
@@ -627,7 +634,9 @@ async def test_config_reloads_while_running(config_path: Path, demo_server: DnsS
         await wait_for(pilot, all_checked(app))
         config_path.write_text("[settings]\ninterval = 'soon'\n")
         app._poll_config()
-        await wait_for(pilot, lambda: any("Config not reloaded" in n and ":2:" in n for n in notes(app)))
+        await wait_for(
+            pilot, lambda: any("Config not reloaded" in n and ":2:" in n for n in notes(app))
+        )
         assert app.monitor.domains == DEMO  # the old config stays in force
         config_path.write_text(config_text(demo_server, ["good.example"]))
         app._poll_config()
@@ -702,7 +711,9 @@ async def test_the_command_palette_offers_the_same_actions(config_path: Path) ->
         for title in ("Recheck domain", "Recheck all domains", "Add domain", "Remove domain"):
             assert title in titles
         started = app.monitor.checks_started
-        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Recheck domain")
+        command = next(
+            c for c in app.get_system_commands(app.screen) if c.title == "Recheck domain"
+        )
         await command.callback()
         await wait_for(pilot, lambda: app.monitor.checks_started == started + 1)
         await open_card(pilot, app, "late.example", "dmarc")

@@ -66,6 +66,8 @@ class Records:
         self._soas: dict[dns.name.Name, dns.rdataset.Rdataset] = {}
         self._behaviour: dict[tuple[dns.name.Name, int | None], str] = {}
         self._interior: set[dns.name.Name] | None = None
+        #: Bumped on every change, so a server may reuse rendered answers until then.
+        self.generation = 0
 
     # -- building -------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class Records:
         rds = dns.rdataset.from_text("IN", "SOA", ttl, soa)
         with self._lock:
             self._interior = None
+            self.generation += 1
             self._soas[name] = rds
             self._nodes.setdefault(name, {})[dns.rdatatype.SOA] = rds
 
@@ -85,6 +88,7 @@ class Records:
         zone = dns.zone.from_file(str(path), origin=origin, relativize=False, check_origin=False)
         with self._lock:
             self._interior = None
+            self.generation += 1
             for name, node in zone.nodes.items():
                 for rds in node.rdatasets:
                     self._nodes.setdefault(name, {})[rds.rdtype] = rds
@@ -124,6 +128,7 @@ class Records:
         owner = _name(name)
         with self._lock:
             self._interior = None
+            self.generation += 1
             if rdtype is None:
                 self._nodes.pop(owner, None)
             else:
@@ -143,6 +148,7 @@ class Records:
             raise ValueError(f"unknown behaviour {behaviour!r}; one of {sorted(BEHAVIOURS)}")
         key = (_name(name), dns.rdatatype.from_text(rdtype) if rdtype else None)
         with self._lock:
+            self.generation += 1
             if behaviour is None:
                 self._behaviour.pop(key, None)
             else:
@@ -151,6 +157,7 @@ class Records:
     def _merge(self, owner: dns.name.Name, rds: dns.rdataset.Rdataset) -> None:
         with self._lock:
             self._interior = None
+            self.generation += 1
             node = self._nodes.setdefault(owner, {})
             existing = node.get(rds.rdtype)
             if existing is None:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import dns.name
+
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.macros import (
@@ -22,6 +24,7 @@ from esm_tui.spf.macros import (
     MacroString,
     expand,
     parse_macro_string,
+    presentation,
     query_name,
     valid_initial_domain,
 )
@@ -100,7 +103,7 @@ async def check_host(
     evaluation = _Evaluation(
         resolver, client_address(ip), sender, helo, receiver, max_lookups, max_void_lookups
     )
-    return await evaluation.run(domain.rstrip(".") if domain.endswith(".") else domain)
+    return await evaluation.run(domain[:-1] if domain.endswith(".") else domain)
 
 
 class _Stop(Exception):
@@ -165,6 +168,11 @@ class _Evaluation:
             self.voids,
         )
 
+    async def query(self, name: str | dns.name.Name, rdtype: str) -> Outcome:
+        """Names we built are plain text; names from DNS (MX, PTR targets) stay Name
+        objects until here, so no escaping is lost or doubled."""
+        return await self.resolver.query(_text(name), rdtype)
+
     # -- records ---------------------------------------------------------------------------
 
     async def check_host(self, domain: str, via: str | None) -> _Decision:
@@ -200,7 +208,7 @@ class _Evaluation:
 
     async def record(self, domain: str, via: str | None) -> SpfRecord | str:
         """The one SPF record of `domain`, or the reason there is none (§4.4, §4.5)."""
-        outcome = await self.resolver.query(domain, "TXT")
+        outcome = await self.query(domain, "TXT")
         if isinstance(outcome, Failure):
             raise _Stop("temperror", f"TXT lookup of {domain} failed: {outcome.reason}")
         if isinstance(outcome, (NxDomain, NoData)):
@@ -263,10 +271,12 @@ class _Evaluation:
             raise _Stop("permerror", reason, [mechanism.text])
         return decision.result == "pass", decision.chain
 
-    async def addresses(self, name: str, term: str, *, void: bool) -> list[IpAddress]:
+    async def addresses(
+        self, name: str | dns.name.Name, term: str, *, void: bool
+    ) -> list[IpAddress]:
         """A or AAAA (by the client's family) of `name`; a DNS error is a temperror."""
         rdtype = "A" if self.ip.version == 4 else "AAAA"
-        outcome = await self.resolver.query(name, rdtype)
+        outcome = await self.query(name, rdtype)
         if isinstance(outcome, Failure):
             raise _dns_error(term, outcome)
         if not isinstance(outcome, Answer):
@@ -288,7 +298,7 @@ class _Evaluation:
         return self.in_range(found, mechanism)
 
     async def match_mx(self, mechanism: Mechanism, target: str) -> bool:
-        outcome = await self.resolver.query(target, "MX")
+        outcome = await self.query(target, "MX")
         if isinstance(outcome, Failure):
             raise _dns_error(mechanism.text, outcome)
         if not isinstance(outcome, Answer):
@@ -300,9 +310,9 @@ class _Evaluation:
                 f"over the limit of {MAX_NAMES} (§4.6.4)"
             )
             raise _Stop("permerror", reason, [mechanism.text])
-        ordered = sorted(outcome.rdatas, key=lambda r: (r.preference, r.exchange.to_text()))
+        ordered = sorted(outcome.rdatas, key=lambda r: (r.preference, r.exchange))
         # RFC 7505 null MX ("0 .") names no host: nothing to look up.
-        hosts = [r.exchange.to_text().rstrip(".") for r in ordered if r.exchange.to_text() != "."]
+        hosts = [r.exchange for r in ordered if r.exchange != dns.name.root]
         found = await asyncio.gather(
             *(self.addresses(h, mechanism.text, void=False) for h in hosts), return_exceptions=True
         )
@@ -313,21 +323,21 @@ class _Evaluation:
                 return True
         return False
 
-    async def ptr_names(self, term: str | None) -> list[str] | None:
+    async def ptr_names(self, term: str | None) -> list[dns.name.Name] | None:
         """The first 10 PTR names of the client address, or None after a DNS error."""
-        outcome = await self.resolver.query(self.ip.reverse_pointer, "PTR")
+        outcome = await self.query(self.ip.reverse_pointer, "PTR")
         if isinstance(outcome, Failure):
             return None
         if not isinstance(outcome, Answer):
             if term is not None:
                 self.void(term)
             return []
-        return [r.target.to_text().rstrip(".") for r in outcome.rdatas][:MAX_NAMES]
+        return [r.target for r in outcome.rdatas][:MAX_NAMES]
 
-    async def validated(self, names: list[str]) -> list[str]:
+    async def validated(self, names: list[dns.name.Name]) -> list[dns.name.Name]:
         """§5.5: the names whose A/AAAA records hold the client address (errors skip a name)."""
 
-        async def check(name: str) -> bool:
+        async def check(name: dns.name.Name) -> bool:
             try:
                 return self.ip in await self.addresses(name, "ptr", void=False)
             except _Stop:
@@ -341,11 +351,11 @@ class _Evaluation:
         if not names:
             return False  # includes a failed PTR lookup: "fails to match" (§5.5)
         wanted = target.lower()
-        candidates = [n for n in names if _is_within(n, wanted)]
+        candidates = [n for n in names if _is_within(_text(n), wanted)]
         return bool(await self.validated(candidates))
 
     async def match_exists(self, mechanism: Mechanism, target: str) -> bool:
-        outcome = await self.resolver.query(target, "A")  # always A, whatever the family (§5.7)
+        outcome = await self.query(target, "A")  # always A, whatever the family (§5.7)
         if isinstance(outcome, Failure):
             raise _dns_error(mechanism.text, outcome)
         if not isinstance(outcome, Answer):
@@ -380,7 +390,7 @@ class _Evaluation:
         """§7.2 `p`: a validated name of the client, preferring <domain> and its subdomains."""
         if domain not in self._validated:
             names = await self.ptr_names(None) or []
-            valid = await self.validated(names)
+            valid = [_text(n) for n in await self.validated(names)]
             wanted = domain.lower()
             ranked = sorted(valid, key=lambda n: (n.lower() != wanted, not _is_within(n, wanted)))
             self._validated[domain] = ranked[0] if ranked else "unknown"
@@ -396,7 +406,7 @@ class _Evaluation:
         name = await self.target(record.exp.value, env)
         if name is None:
             return None
-        outcome = await self.resolver.query(name, "TXT")
+        outcome = await self.query(name, "TXT")
         if not isinstance(outcome, Answer) or len(outcome.rdatas) != 1:
             return None
         text = b"".join(outcome.rdatas[0].strings).decode("utf-8", "surrogateescape")
@@ -405,6 +415,13 @@ class _Evaluation:
         except SpfSyntaxError:
             return None
         return await expand(spec, env)
+
+
+def _text(name: str | dns.name.Name) -> str:
+    """The text form the DNS layer takes: escaped presentation form, no trailing dot."""
+    if isinstance(name, dns.name.Name):
+        return name.to_text(omit_final_dot=True)
+    return presentation(name)
 
 
 def _dns_error(term: str, outcome: Failure) -> _Stop:

@@ -12,13 +12,24 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from esm_tui.model import Fix, FixRecord
-from esm_tui.spf.errors import SpfSyntaxError
-from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
-from esm_tui.spf.parse import Mechanism, Modifier, Term, is_spf_record, parse_term, split_terms
-from esm_tui.spf.tree import Network, TreeNode
+from esm_tui.spf.draft import Draft, Slot, format_range, is_mechanism
+from esm_tui.spf.errors import SpfSyntaxError, quote
+from esm_tui.spf.evaluate import MAX_VOID_LOOKUPS
+from esm_tui.spf.flatten import limit_lookups
+from esm_tui.spf.parse import Mechanism, Modifier, is_spf_record, parse_term, split_terms
+from esm_tui.spf.tree import TreeNode
+
+__all__ = [
+    "RelayFailure",
+    "RelayNeeds",
+    "fix_missing",
+    "fix_record",
+    "format_range",
+    "merge_records",
+]
 
 #: RFC 7208 §3.4: keep a record under 450 octets so the reply fits in 512-byte UDP.
 SIZE_ADVICE = 450
@@ -48,46 +59,6 @@ class RelayNeeds:
     missing_includes: tuple[str, ...] = ()
     ips: tuple[str, ...] = ()
     failing: tuple[RelayFailure, ...] = ()
-
-
-@dataclass
-class _Slot:
-    text: str
-    term: Term | None
-    flattened: bool = False
-
-
-@dataclass
-class _Draft:
-    domain: str
-    slots: list[_Slot] = field(default_factory=list)
-    steps: list[str] = field(default_factory=list)
-
-    def value(self) -> str:
-        return " ".join(["v=spf1", *(s.text for s in self.slots)])
-
-    def all_index(self) -> int | None:
-        return next((i for i, s in enumerate(self.slots) if _is(s.term, "all")), None)
-
-    def insert_before_all(self, texts: Sequence[str]) -> None:
-        at = self.all_index()
-        if at is None:
-            mechanisms = [i for i, s in enumerate(self.slots) if isinstance(s.term, Mechanism)]
-            at = mechanisms[-1] + 1 if mechanisms else 0
-        for offset, text in enumerate(texts):
-            self.slots.insert(at + offset, _Slot(text, parse_term(text)))
-
-
-def _is(term: Term | None, name: str) -> bool:
-    return isinstance(term, Mechanism) and term.name == name
-
-
-def format_range(network: Network) -> str:
-    """`ip4:192.0.2.1` for a single address, `ip4:192.0.2.0/24` for a network."""
-    kind = "ip4" if network.version == 4 else "ip6"
-    if network.prefixlen == network.max_prefixlen:
-        return f"{kind}:{network.network_address}"
-    return f"{kind}:{network}"
 
 
 def fix_missing(domain: str, relay: RelayNeeds) -> Fix:
@@ -143,9 +114,9 @@ def merge_records(texts: Sequence[str]) -> tuple[str, list[str]]:
             try:
                 term = parse_term(token, start)
             except SpfSyntaxError as exc:
-                steps.append(f"Left out '{token}' of record {number}: {exc.message}.")
+                steps.append(f"Left out {quote(token)} of record {number}: {exc.message}.")
                 continue
-            if _is(term, "all"):
+            if is_mechanism(term, "all"):
                 assert isinstance(term, Mechanism)
                 qualifiers[-1] = qualifiers[-1] or term.qualifier
                 continue
@@ -176,7 +147,7 @@ def fix_record(
 ) -> Fix | None:
     """The record corrected, or None when nothing needs changing. `tree` is the walk of
     the record's valid terms; `relay_trees` the walks of includes the fix would add."""
-    draft = _Draft(domain)
+    draft = Draft(domain)
     _take_terms(draft, text)
     if tree is not None:
         _drop_dead_targets(draft, tree)
@@ -185,8 +156,8 @@ def fix_record(
     _fix_all(draft)
     if tree is not None:
         _open_includes(draft, tree)
-    _add_relay(draft, relay, tree)
-    _limit_lookups(draft, tree, relay, relay_trees or {})
+    _add_relay(draft, relay)
+    limit_lookups(draft, tree, relay.includes, relay_trees or {})
     value = draft.value()
     if value != text:
         _size_advice(draft, value)
@@ -201,7 +172,7 @@ def fix_record(
     return Fix(tuple(draft.steps), record)
 
 
-def _take_terms(draft: _Draft, text: str) -> None:
+def _take_terms(draft: Draft, text: str) -> None:
     seen: set[str] = set()
     for start, token in split_terms(text):
         try:
@@ -217,17 +188,17 @@ def _take_terms(draft: _Draft, text: str) -> None:
                 )
                 continue
             seen.add(term.name)
-        draft.slots.append(_Slot(token, term))
+        draft.slots.append(Slot(token, term))
 
 
-def _repair_or_drop(draft: _Draft, token: str, error: SpfSyntaxError) -> None:
+def _repair_or_drop(draft: Draft, token: str, error: SpfSyntaxError) -> None:
     repaired = _repair(token)
     if repaired is not None:
-        draft.slots.append(_Slot(repaired, parse_term(repaired)))
-        draft.steps.append(f"Replaced '{token}' with '{repaired}': {error.message}.")
+        draft.slots.append(Slot(repaired, parse_term(repaired)))
+        draft.steps.append(f"Replaced {quote(token)} with '{repaired}': {error.message}.")
         return
     draft.steps.append(
-        f"Removed '{token}': {error.message} ({error.ref}). It made the whole record a "
+        f"Removed {quote(token)}: {error.message} ({error.ref}). It made the whole record a "
         "permerror, so it authorized nobody; if it stood for a sender, add that sender again "
         "in a valid form."
     )
@@ -265,7 +236,7 @@ def _parses(token: str) -> bool:
     return True
 
 
-def _drop_dead_targets(draft: _Draft, tree: TreeNode) -> None:
+def _drop_dead_targets(draft: Draft, tree: TreeNode) -> None:
     """Remove the record's own include/redirect terms whose target authorizes nobody."""
     dead = {"spf.include-target-missing", "spf.redirect-target-missing", "spf.include-loop"}
     for child in tree.children:
@@ -287,14 +258,18 @@ def _drop_dead_targets(draft: _Draft, tree: TreeNode) -> None:
         )
 
 
-def _drop_void_terms(draft: _Draft, tree: TreeNode) -> None:
+def _drop_void_terms(draft: Draft, tree: TreeNode) -> None:
     """Over the void-lookup limit: remove own a/mx terms whose names have no address."""
     excess = tree.total_void_lookups - MAX_VOID_LOOKUPS
     for cost in tree.terms:
         if excess <= 0:
             break
         slot = next((s for s in draft.slots if s.text == cost.term), None)
-        if not cost.void or slot is None or not (_is(slot.term, "a") or _is(slot.term, "mx")):
+        if (
+            not cost.void
+            or slot is None
+            or not (is_mechanism(slot.term, "a") or is_mechanism(slot.term, "mx"))
+        ):
             continue
         draft.slots.remove(slot)
         excess -= 1
@@ -309,8 +284,8 @@ def _drop_void_terms(draft: _Draft, tree: TreeNode) -> None:
         )
 
 
-def _drop_ptr(draft: _Draft) -> None:
-    for slot in [s for s in draft.slots if _is(s.term, "ptr")]:
+def _drop_ptr(draft: Draft) -> None:
+    for slot in [s for s in draft.slots if is_mechanism(s.term, "ptr")]:
         assert isinstance(slot.term, Mechanism)
         spec = slot.term.domain_spec
         target = spec.text if spec is not None else draft.domain
@@ -323,12 +298,12 @@ def _drop_ptr(draft: _Draft) -> None:
         )
 
 
-def _fix_all(draft: _Draft) -> None:
+def _fix_all(draft: Draft) -> None:
     at = draft.all_index()
     if at is None:
         if any(isinstance(s.term, Modifier) and s.term.name == "redirect" for s in draft.slots):
             return  # the redirect target's record decides what unmatched mail gets
-        draft.slots.append(_Slot("~all", parse_term("~all")))
+        draft.slots.append(Slot("~all", parse_term("~all")))
         draft.steps.append(
             "Added '~all': without it mail from unlisted hosts gets neutral, which tells "
             "receivers nothing (RFC 7208 §4.7)."
@@ -342,7 +317,7 @@ def _fix_all(draft: _Draft) -> None:
             f"Changed '{slot.text}' to '~all': it {meaning[slot.term.qualifier]} about mail "
             "from unlisted hosts; '~all' makes that a softfail (RFC 7208 §5.1, §8)."
         )
-        draft.slots[at] = _Slot("~all", parse_term("~all"))
+        draft.slots[at] = Slot("~all", parse_term("~all"))
     after = [s.text for s in draft.slots[at + 1 :] if isinstance(s.term, Mechanism)]
     if after:
         draft.steps.append(
@@ -352,7 +327,7 @@ def _fix_all(draft: _Draft) -> None:
         )
 
 
-def _open_includes(draft: _Draft, tree: TreeNode) -> None:
+def _open_includes(draft: Draft, tree: TreeNode) -> None:
     """An included +all cannot be fixed in this record without dropping the include."""
     for node in tree.nodes():
         if node is not tree and node.all == "+all" and node.via_qualifier == "+":
@@ -363,7 +338,7 @@ def _open_includes(draft: _Draft, tree: TreeNode) -> None:
             )
 
 
-def _add_relay(draft: _Draft, relay: RelayNeeds, tree: TreeNode | None) -> None:
+def _add_relay(draft: Draft, relay: RelayNeeds) -> None:
     adding = [f"include:{name}" for name in relay.missing_includes]
     if adding:
         draft.insert_before_all(adding)
@@ -397,132 +372,7 @@ def _add_relay(draft: _Draft, relay: RelayNeeds, tree: TreeNode | None) -> None:
         )
 
 
-def _cost(slot: _Slot, tree: TreeNode | None, relay_trees: Mapping[str, TreeNode]) -> int:
-    term = slot.term
-    if slot.flattened or term is None:
-        return 0
-    if isinstance(term, Modifier):
-        if term.name != "redirect":
-            return 0
-        child = _child(tree, slot.text)
-        return child.total_lookups if child is not None else 1
-    if term.name == "include":
-        child = _child(tree, slot.text) or relay_trees.get(_target(term))
-        return child.total_lookups if child is not None else 1
-    return 1 if term.costs_lookup else 0
-
-
-def _child(tree: TreeNode | None, via: str) -> TreeNode | None:
-    if tree is None:
-        return None
-    return next((c for c in tree.children if c.via == via), None)
-
-
-def _target(term: Mechanism) -> str:
-    spec = term.domain_spec
-    return spec.text.lower().rstrip(".") if spec is not None else ""
-
-
-def _evaluated(draft: _Draft) -> list[_Slot]:
-    """The slots an evaluation can reach: up to the first all; the redirect if no all."""
-    at = draft.all_index()
-    if at is not None:
-        return draft.slots[: at + 1]
-    return draft.slots
-
-
-def _limit_lookups(
-    draft: _Draft, tree: TreeNode | None, relay: RelayNeeds, relay_trees: Mapping[str, TreeNode]
-) -> None:
-    """Over 10 lookups: replace the heaviest includes (then the record's own mx/a terms) by
-    the ranges they resolve to now — but only when that brings the record within the
-    limit; a record made static without being fixed would be worse off."""
-    total = sum(_cost(s, tree, relay_trees) for s in _evaluated(draft))
-    if total <= MAX_LOOKUPS:
-        return
-    keep = {name.lower().rstrip(".") for name in relay.includes}
-    plan: list[tuple[int, _Slot, list[Network]]] = []
-    stuck: list[str] = []
-    for slot in _evaluated(draft):
-        term = slot.term
-        if not isinstance(term, Mechanism) or term.name != "include" or _target(term) in keep:
-            continue
-        child = _child(tree, slot.text)
-        if child is None:
-            continue
-        if child.subtree_flattenable():
-            plan.append((child.total_lookups, slot, child.subtree_ranges()))
-        else:
-            stuck.append(f"'{slot.text}' ({child.total_lookups} lookups)")
-    plan.sort(key=lambda p: -p[0])
-    plan += _own_terms(draft, tree)
-    chosen, remaining = [], total
-    for step in plan:
-        if remaining <= MAX_LOOKUPS:
-            break
-        chosen.append(step)
-        remaining -= step[0]
-    if remaining > MAX_LOOKUPS:
-        draft.steps.append(
-            f"The record still needs {total} DNS lookups (limit {MAX_LOOKUPS}, RFC 7208 §4.6.4). "
-            + (
-                "These includes cannot be written as fixed ranges (they use ptr, exists or "
-                "macros, or a lookup failed): " + ", ".join(stuck) + ". "
-                if stuck
-                else ""
-            )
-            + "Remove senders you no longer use, or ask those providers for a lighter include."
-        )
-        return
-    for cost, slot, ranges in chosen:
-        _flatten(draft, slot, ranges, cost)
-
-
-def _own_terms(draft: _Draft, tree: TreeNode | None) -> list[tuple[int, _Slot, list[Network]]]:
-    """The record's own mx, then a, terms that resolved completely (1 lookup each)."""
-    if tree is None:
-        return []
-    found: list[tuple[int, _Slot, list[Network]]] = []
-    taken: set[int] = set()
-    for name in ("mx", "a"):
-        for cost in tree.terms:
-            slot = next(
-                (
-                    s
-                    for s in draft.slots
-                    if s.text == cost.term and _is(s.term, name) and id(s) not in taken
-                ),
-                None,
-            )
-            if slot is None or not cost.resolved or cost.void:
-                continue
-            assert isinstance(slot.term, Mechanism)
-            if slot.term.qualifier != "+":
-                continue
-            taken.add(id(slot))
-            v4 = ipaddress.collapse_addresses([r for r in cost.ranges if r.version == 4])
-            v6 = ipaddress.collapse_addresses([r for r in cost.ranges if r.version == 6])
-            found.append((1, slot, [*v4, *v6]))
-    return found
-
-
-def _flatten(draft: _Draft, slot: _Slot, ranges: list[Network], cost: int) -> None:
-    original = slot.text
-    replacement = " ".join(format_range(r) for r in ranges)
-    slot.text = replacement
-    slot.flattened = True
-    if not replacement:
-        draft.slots.remove(slot)
-    listed = replacement or "nothing (it authorizes no address)"
-    lookups = "1 lookup" if cost == 1 else f"{cost} lookups"
-    draft.steps.append(
-        f"Replaced '{original}' ({lookups}) with the addresses it resolves to now: "
-        f"{listed}. Fixed ranges do not follow later changes of those hosts: re-check "
-        "regularly (esm-tui shows when the record needs updating)."
-    )
-
-
-def _size_advice(draft: _Draft, value: str) -> None:
+def _size_advice(draft: Draft, value: str) -> None:
     size = len(value.encode())
     if size > 255:
         draft.steps.append(

@@ -299,6 +299,12 @@ def query_name(expanded: str) -> str | None:
     return name
 
 
+def presentation(name: str) -> str:
+    """`name` in the text form dnspython parses: a backslash (legal in an SPF target, and
+    possibly from a macro's value) is escaped, so it reaches the wire as itself."""
+    return name.replace("\\", "\\\\")
+
+
 def valid_initial_domain(domain: str) -> bool:
     """§4.3: the domain check_host starts from must be a well-formed, multi-label name.
     A domain literal (`[192.0.2.1]`) or a bare address is not one."""

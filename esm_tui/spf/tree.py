@@ -22,11 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import dns.name
+
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, describe
 from esm_tui.model import Severity
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.evaluate import MAX_NAMES, Resolver
-from esm_tui.spf.macros import MacroEnv, MacroString, expand, query_name
+from esm_tui.spf.macros import MacroEnv, MacroString, expand, presentation, query_name
 from esm_tui.spf.parse import Mechanism, Modifier, SpfRecord, is_spf_record, parse_spf
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -80,6 +82,8 @@ class TreeNode:
     parsed: SpfRecord | None = None
     lookups: int = 0
     void_lookups: int = 0
+    #: The include/redirect's own TXT lookup was void (the target has no records).
+    target_void: bool = False
     all: str | None = None
     terms: list[TermCost] = field(default_factory=list)
     errors: list[TreeError] = field(default_factory=list)
@@ -244,10 +248,23 @@ class _Walker:
         name = query_name(await expand(spec, env))
         return name.lower() if name else None
 
-    async def query(self, node: TreeNode, name: str, rdtype: str, term: str) -> Outcome:
-        outcome = await self.resolver.query(name, rdtype)
+    async def query(
+        self,
+        node: TreeNode,
+        name: str | dns.name.Name,
+        rdtype: str,
+        term: str,
+        *,
+        counts: bool = True,
+    ) -> Outcome:
+        """Ask; a failure makes the tree incomplete when the counts depend on the answer
+        (`counts`), else it only stops the branch from being written as fixed ranges."""
+        text = name.to_text(True) if isinstance(name, dns.name.Name) else presentation(name)
+        outcome = await self.resolver.query(text, rdtype)
         if isinstance(outcome, Failure):
             node.flattenable = False
+            if not counts:
+                return outcome
             node.errors.append(
                 TreeError(
                     "spf.dns-failure",
@@ -266,17 +283,27 @@ class _Walker:
         return all(isinstance(o, (NxDomain, NoData)) for o in outcomes)
 
     async def addresses(
-        self, node: TreeNode, mechanism: Mechanism, name: str, cost: TermCost, *, void_check: bool
+        self,
+        node: TreeNode,
+        mechanism: Mechanism,
+        name: str | dns.name.Name,
+        cost: TermCost,
+        *,
+        void_check: bool,
     ) -> bool:
         """Resolve A and AAAA of `name` into the node's ranges; True when both are empty
         (a void lookup for an a-term whichever family the client has)."""
+        # An a-term's void count depends on these answers; an mx host's lookups are not
+        # counted (§4.6.4), so their failure does not leave the counts incomplete.
         v4, v6 = await asyncio.gather(
-            self.query(node, name, "A", mechanism.text),
-            self.query(node, name, "AAAA", mechanism.text),
+            self.query(node, name, "A", mechanism.text, counts=void_check),
+            self.query(node, name, "AAAA", mechanism.text, counts=void_check),
         )
         for outcome, length, width in ((v4, mechanism.cidr4, 32), (v6, mechanism.cidr6, 128)):
             if isinstance(outcome, Failure):
                 cost.resolved = False
+                if not void_check:
+                    cost.note = f"could not resolve {name}: {describe(outcome)}"
             if isinstance(outcome, Answer) and mechanism.qualifier == "+":
                 for rdata in outcome.rdatas:
                     prefix = width if length is None else length
@@ -292,6 +319,7 @@ class _Walker:
         if not isinstance(outcome, Answer):
             return not isinstance(outcome, Failure)
         if len(outcome.rdatas) > MAX_NAMES:
+            cost.resolved = False
             node.errors.append(
                 TreeError(
                     "spf.mx-too-many",
@@ -302,9 +330,9 @@ class _Walker:
                 )
             )
             return False
-        hosts = [r.exchange.to_text().rstrip(".") for r in outcome.rdatas]
+        hosts = [r.exchange for r in outcome.rdatas if r.exchange != dns.name.root]
         await asyncio.gather(
-            *(self.addresses(node, mechanism, h, cost, void_check=False) for h in hosts if h)
+            *(self.addresses(node, mechanism, h, cost, void_check=False) for h in hosts)
         )
         return False
 
@@ -375,6 +403,7 @@ class _Walker:
     ) -> SpfRecord | None:
         if isinstance(outcome, (NxDomain, NoData)):
             node.void_lookups += 1
+            node.target_void = True
             what = "does not exist" if isinstance(outcome, NxDomain) else "has no TXT record"
             node.errors.append(self.missing(via, kind, f"{node.domain} {what}", ref))
             return None

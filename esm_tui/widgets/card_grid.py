@@ -6,9 +6,10 @@ Arrow keys move between the cards (the grid reads like the screen: left/right, u
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.content import Content
 from textual.reactive import reactive
@@ -49,8 +50,8 @@ class DomainSummary(Widget):
         lines = [
             Content.assemble(badge(self.status), " overall"),
             Content.styled(self.counts, "$text-muted"),
-            Content.assemble(("enter", "bold"), " detail  ", ("c", "bold"), " copy fix"),
-            Content.assemble(("r", "bold"), " recheck  ", ("R", "bold"), " all"),
+            Content.assemble(("enter", "bold"), " detail · ", ("c", "bold"), " copy"),
+            Content.assemble(("r", "bold"), " recheck · ", ("R", "bold"), " all"),
         ]
         return Content("\n").join(line.truncate(width, ellipsis=True) for line in lines)
 
@@ -58,7 +59,7 @@ class DomainSummary(Widget):
 class CardGrid(Grid):
     """Five RecordCards (MX, SPF, DKIM, DMARC, BIMI) and the DomainSummary tile."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "move(-1)", "Left", show=False),
         Binding("right", "move(1)", "Right", show=False),
         Binding("up", "move(-2)", "Up", show=False),

@@ -48,9 +48,7 @@ def new_table(*columns: str) -> Table:
     table = Table(box=None, show_edge=False, pad_edge=False, expand=True, header_style="bold")
     for index, column in enumerate(columns):
         last = index == len(columns) - 1
-        table.add_column(
-            column, overflow="fold", no_wrap=not last, ratio=3 if last else None
-        )
+        table.add_column(column, overflow="fold", no_wrap=not last, ratio=3 if last else None)
     return table
 
 
@@ -305,7 +303,18 @@ def finding_content(finding: Finding) -> Content:
     return head + Content("\n") + Content(safe(finding.message))
 
 
-def fix_steps(steps: Sequence[str]) -> Content:
-    return Content("\n").join(
-        Content(f"{index}. ") + Content(safe(step)) for index, step in enumerate(steps, 1)
+def fix_steps(steps: Sequence[str]) -> Table:
+    """Numbered steps; a wrapped step stays indented under its number."""
+    table = Table(
+        box=None,
+        show_header=False,
+        show_edge=False,
+        pad_edge=False,
+        expand=True,
+        padding=(0, 1, 0, 0),
     )
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
+    for index, step in enumerate(steps, 1):
+        table.add_row(Text(f"{index}."), plain(step))
+    return table

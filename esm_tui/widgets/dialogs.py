@@ -6,9 +6,10 @@ Each dialog returns its answer through `dismiss()`; the app decides what to do w
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -20,7 +21,9 @@ from esm_tui.text import display_safe
 class AddDomainScreen(ModalScreen[str | None]):
     """Ask for a domain name; dismisses with the normalized name, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel")
+    ]
 
     def __init__(
         self,
@@ -84,7 +87,7 @@ class AddDomainScreen(ModalScreen[str | None]):
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; `y`/`enter` confirm, `n`/`escape` cancel."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="dialog.yes"),
         Binding("n,escape", "answer(False)", "No", id="dialog.no"),
     ]
@@ -117,7 +120,9 @@ class ConfirmScreen(ModalScreen[bool]):
 class HelpScreen(ModalScreen[None]):
     """The keys, with what they do; any of escape, q or ? closes it."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="dialog.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close", id="dialog.close")
+    ]
 
     def __init__(self, keys: Sequence[tuple[str, str]], notes: Sequence[str] = ()) -> None:
         super().__init__()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
@@ -119,14 +120,28 @@ class DomainList(OptionList):
 
 
 class FilterInput(Input):
-    """The filter box above the list: `escape` clears and hides it."""
+    """The filter box above the list: `escape` clears and hides it.
 
-    BINDINGS = [Binding("escape", "clear", "Clear filter", id="filter.clear")]
+    Hidden, it is also disabled, so it never takes the focus (and the keys) unseen.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear", "Clear filter", id="filter.clear")
+    ]
 
     class Cleared(Message):
         """The filter was cleared and closed."""
 
+    def on_mount(self) -> None:
+        self.disabled = not self.display
+
+    def open(self) -> None:
+        self.display = True
+        self.disabled = False
+        self.focus()
+
     def action_clear(self) -> None:
         self.value = ""
         self.display = False
+        self.disabled = True
         self.post_message(self.Cleared())

@@ -6,7 +6,9 @@ anything. A click or `enter` posts `RecordCard.Opened`; the app opens the detail
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.events import Click
 from textual.message import Message
@@ -37,7 +39,7 @@ def lines_of(text: str, width: int, limit: int, style: str = "") -> list[Content
 class RecordCard(Widget, can_focus=True):
     """A record type of the selected domain: MX, SPF, DKIM, DMARC or BIMI."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Detail", id="card.open", tooltip="Open this record's detail"),
     ]
 
@@ -101,8 +103,11 @@ class RecordCard(Widget, can_focus=True):
         if len(one_line) <= width:
             foot = [Content.styled(one_line, "$text-muted")]
         else:
-            foot = [Content.styled(t, "$text-muted").truncate(width, ellipsis=True)
-                    for t in (checked, upcoming) if t]
+            foot = [
+                Content.styled(t, "$text-muted").truncate(width, ellipsis=True)
+                for t in (checked, upcoming)
+                if t
+            ]
         room = max(0, height - 1 - len(foot))
         body = self._body(view, width, room)
         if height < 1 + len(foot) + len(body):
@@ -130,15 +135,16 @@ class RecordCard(Widget, can_focus=True):
             stale = lines_of(f"stale: {reason}", width, 1 if room < 4 else 2, "$text-warning")
         summary = lines_of(shown.summary, width, max(1, min(2, room - len(stale))))
         body = [*summary, *stale][:room]
-        # Where there is room (a tall terminal), the findings that matter, up to 2 lines each.
-        for finding in shown.findings:
+        # Where there is room (a tall terminal), the findings that matter: two lines each
+        # while that leaves every later finding at least one.
+        findings = [f for f in shown.findings if f.severity != Severity.INFO]
+        for index, finding in enumerate(findings):
             left = room - len(body)
             if left <= 0:
                 break
-            if finding.severity == Severity.INFO:
-                continue
+            limit = max(1, min(2, left - (len(findings) - index - 1)))
             status = Status.FAIL if finding.severity == Severity.FAIL else Status.WARN
-            text = lines_of(finding.message, width - 2, min(2, left) if room >= 8 else 1)
+            text = lines_of(finding.message, width - 2, limit)
             body.append(Content.assemble((GLYPH[status], STYLE[status]), " ", text[0]))
             body.extend(Content("  ") + line for line in text[1:])
         return body

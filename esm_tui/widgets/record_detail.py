@@ -7,15 +7,17 @@ the app's actions: the screen only names the domain and record it shows.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.console import RenderableType
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from esm_tui.model import RecordResult
 from esm_tui.monitor import LABELS, CardView, timing
@@ -28,6 +30,7 @@ from esm_tui.widgets.detail_sections import (
     spf_tree,
     tags_table,
 )
+from esm_tui.widgets.keys_footer import KeysFooter
 from esm_tui.widgets.status import badge
 
 
@@ -49,7 +52,9 @@ def detail_widgets(domain: str, view: CardView) -> list[Widget]:
     """Everything the screen shows for `view`, top to bottom."""
     result = view.shown
     label = LABELS.get(view.check, view.check)
-    title = Content.assemble(badge(view.status), "  ", (f"{label} of ", "bold"), (safe(domain), "bold"))
+    title = Content.assemble(
+        badge(view.status), "  ", (f"{label} of ", "bold"), (safe(domain), "bold")
+    )
     if result is None:
         return [
             block(title, "title"),
@@ -152,7 +157,7 @@ def _fix(result: RecordResult) -> list[Widget]:
 class RecordDetailScreen(Screen[None]):
     """One record of one domain, in full."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
     ]
 
@@ -161,11 +166,12 @@ class RecordDetailScreen(Screen[None]):
         self.domain = domain
         self.check = check
         self.view: CardView | None = None
+        self._built: CardView | None = None  # what the content was last built from
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield VerticalScroll(id="detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail", VerticalScroll).focus()
@@ -183,7 +189,8 @@ class RecordDetailScreen(Screen[None]):
 
     async def on_record_detail_screen_update(self, message: Update) -> None:
         view = message.view
-        before, self.view = self.view, view
+        before, self._built = self._built, view
+        self.view = view
         if before is not None and (before.shown, before.stale_reason, before.status) == (
             view.shown,
             view.stale_reason,
