@@ -311,11 +311,14 @@ def _fix_all(draft: Draft) -> None:
         return
     slot = draft.slots[at]
     assert isinstance(slot.term, Mechanism)
-    meaning = {"+": "authorized every host on the Internet", "?": "said nothing (neutral)"}
+    meaning = {
+        "+": "let every host on the Internet pass SPF",
+        "?": "said nothing (neutral) about mail from unlisted hosts",
+    }
     if slot.term.qualifier in meaning:
         draft.steps.append(
-            f"Changed '{slot.text}' to '~all': it {meaning[slot.term.qualifier]} about mail "
-            "from unlisted hosts; '~all' makes that a softfail (RFC 7208 §5.1, §8)."
+            f"Changed '{slot.text}' to '~all': it {meaning[slot.term.qualifier]}; '~all' "
+            "makes mail from unlisted hosts a softfail (RFC 7208 §5.1, §8)."
         )
         draft.slots[at] = Slot("~all", parse_term("~all"))
     after = [s.text for s in draft.slots[at + 1 :] if isinstance(s.term, Mechanism)]
