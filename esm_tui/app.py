@@ -9,6 +9,9 @@ the config file and the DNS layer.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
@@ -24,30 +27,37 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
+from esm_tui.app_config import ConfigActions, stamp
+from esm_tui.app_history import HistoryActions, HistoryWritten
+from esm_tui.app_watch import WatchActions
 from esm_tui.checks import check_domain
 from esm_tui.checks.context import CheckContext
 from esm_tui.config import (
     Config,
-    ConfigChangedError,
     ConfigError,
-    add_domain,
+    Settings,
     load_config,
     normalize_domain,
-    remove_domain,
     resolve_config_path,
 )
 from esm_tui.dns import Dns, Server, format_server
 from esm_tui.model import CHECK_NAMES, DomainReport, DomainSettings, Status
 from esm_tui.monitor import Change, Clock, Monitor
+from esm_tui.propagation import attach_propagation
 from esm_tui.text import display_safe
+from esm_tui.watch import Watches
 from esm_tui.widgets.card_grid import CardGrid
-from esm_tui.widgets.dialogs import AddDomainScreen, ConfirmScreen, HelpScreen
+from esm_tui.widgets.dialogs import HelpScreen
 from esm_tui.widgets.domain_list import DomainList, DomainRow, FilterInput
 from esm_tui.widgets.keys_footer import KeysFooter
 from esm_tui.widgets.record_card import RecordCard
 from esm_tui.widgets.record_detail import RecordDetailScreen
 
 Checker = Callable[[DomainSettings, bool], Awaitable[DomainReport]]
+#: Adds each record's propagation to a report: (report, fresh) -> the report with it.
+Propagator = Callable[[DomainReport, bool], Awaitable[DomainReport]]
+
+log = logging.getLogger(__name__)
 
 #: Reuse DNS answers for this share of the interval: the staggered workers share answers
 #: (common SPF includes) within a cycle, and each domain gets fresh ones the next cycle.
@@ -57,6 +67,7 @@ CONFIG_POLL_SECONDS = 2.0
 HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("r", "recheck the selected domain now (fresh DNS answers)"),
     ("R", "recheck every domain now"),
+    ("w", "watch the domain: recheck every 15 s until all OK (1 h at most)"),
     ("enter", "in the list: go to the cards; on a card: open its detail"),
     ("c", "copy the value of the record to publish (OSC 52: works over SSH)"),
     ("a", "add a domain (saved to the config file)"),
@@ -78,6 +89,7 @@ HELP_NOTES = (
 PALETTE: tuple[tuple[str, str, str], ...] = (
     ("recheck", "Recheck domain", "Check the selected domain now, bypassing the DNS cache"),
     ("recheck_all", "Recheck all domains", "Check every domain now, bypassing the DNS cache"),
+    ("toggle_watch", "Watch domain", "Recheck every 15 s until all records are OK (1 h at most)"),
     ("open_detail", "Open record detail", "Raw records, parsed tags, findings and the fix"),
     ("copy_fix", "Copy fix record", "Copy the value of the record to publish to the clipboard"),
     ("add_domain", "Add domain", "Add a domain to the config file and start watching it"),
@@ -106,7 +118,15 @@ class DomainChecked(Message):
         self.changes = list(changes)
 
 
-class EsmApp(App[int]):
+class PropagationChecked(Message):
+    """The authoritative servers were asked about `domain`'s latest result."""
+
+    def __init__(self, domain: str) -> None:
+        super().__init__()
+        self.domain = domain
+
+
+class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
     """esm-tui's dashboard."""
 
     CSS_PATH = "app.tcss"
@@ -118,6 +138,7 @@ class EsmApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "recheck", "Recheck", id="recheck", tooltip="Check the selected domain now"),
         Binding("R", "recheck_all", "All", id="recheck-all", tooltip="Check every domain now"),
+        Binding("w", "toggle_watch", "Watch", id="watch", tooltip="Recheck every 15 s until OK"),
         Binding("enter", "open_detail", "Detail", id="detail", tooltip="Open the record's detail"),
         Binding("c", "copy_fix", "Copy", id="copy", tooltip="Copy the record to publish"),
         Binding("a", "add_domain", "Add", id="add", tooltip="Add a domain"),
@@ -137,17 +158,30 @@ class EsmApp(App[int]):
         clock: Clock | None = None,
         watch_config: bool = True,
         label: str = "",
+        propagator: Propagator | None = None,
+        watches: Watches | None = None,
+        history_path: Path | None = None,
     ) -> None:
+        """`checker`, `propagator`, `clock` and `watches` are for tests. Propagation is
+        asked over DNS unless a `checker` is given without a `propagator` (fixed data)."""
         super().__init__()
         self.config = config
         self._nameservers = list(nameservers) if nameservers else None
         self._extra = [d for d in dict.fromkeys(extra_domains)]
         self._checker: Checker = checker or self._check_with_dns
+        self._propagator: Propagator | None = propagator or (
+            None if checker is not None else self._propagate_with_dns
+        )
         self._watch_config = watch_config and config.path is not None
-        self._config_stamp = _stamp(config.path)
+        self._config_stamp = stamp(config.path)
         self._label = label
         self.dns = self._make_dns()
         self.monitor = Monitor(interval=config.settings.interval, clock=clock)
+        self.watches = watches or Watches(self.monitor.clock)
+        self._history_path = history_path
+        self._history = None
+        self._history_off = False
+        self._history_lock = asyncio.Lock()
         self.selected: str | None = None
         self._last_card = CHECK_NAMES[0]
         self._binding_state: tuple[bool | None, ...] = ()
@@ -173,25 +207,36 @@ class EsmApp(App[int]):
             text = f"resolver {servers[0]}{more}"
         return f"{self._label} · {text}" if self._label else text
 
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """`esm-tui — resolver 127.0.0.1:53`, each gap at the end of a span (see `badge`)."""
+        if not sub_title:
+            return Content(title)
+        return Content.assemble(f"{title} ", ("— ", "dim"), sub_title)
+
     def compose(self) -> ComposeResult:
+        # Kept as attributes: the app queries the *current* screen, which may be a detail.
+        self.domain_list = DomainList(id="domains")
+        self.filter_input = FilterInput(placeholder="filter domains", id="filter")
+        self.card_grid = CardGrid(id="cards")
+        self.empty_state = Static(id="empty")
         yield Header()
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
-                yield FilterInput(placeholder="filter domains", id="filter")
-                yield DomainList(id="domains")
+                yield self.filter_input
+                yield self.domain_list
             with Vertical(id="main"):
-                yield CardGrid(id="cards")
-                yield Static(id="empty")
+                yield self.card_grid
+                yield self.empty_state
         yield KeysFooter()
 
     def on_mount(self) -> None:
         self.sub_title = self._resolver_title()
-        self.query_one("#domains", DomainList).border_title = "Domains"
+        self.domain_list.border_title = "Domains"
         self._sync_domains()
         self.set_interval(1.0, self._tick)
         if self._watch_config:
             self.set_interval(CONFIG_POLL_SECONDS, self._poll_config)
-        self.query_one("#domains", DomainList).focus()
+        self.domain_list.focus()
 
     # -- domains and workers ------------------------------------------------------------------
 
@@ -204,6 +249,7 @@ class EsmApp(App[int]):
         added, removed = self.monitor.set_domains(self.domain_names())
         for name in removed:
             self.workers.cancel_group(self, f"domain:{name}")
+            self.watches.stop(name)
         for name in added:
             self._start_worker(name)
         self._refresh_list()
@@ -220,7 +266,10 @@ class EsmApp(App[int]):
         )
 
     async def _watch_domain(self, name: str, fresh: bool) -> None:
-        """The worker of one domain: check, post the result, sleep until it is due."""
+        """The worker of one domain: check, post the result, then write the history and
+        ask the authoritative servers (the card shows the result meanwhile), sleep until
+        it is due."""
+        owed = fresh  # a fresh check was asked for and has not started yet
         try:
             while name in self.monitor.domains:
                 if not fresh:
@@ -228,14 +277,40 @@ class EsmApp(App[int]):
                     if name not in self.monitor.domains:
                         return
                 async with self.monitor.checking(name, fresh=fresh):
+                    owed = False
                     self.post_message(CheckStarted(name))
                     report = await self._checker(self._settings(name), fresh)
-                changes = self.monitor.record(name, report)
+                pending = self._propagator is not None
+                changes = self.monitor.record(name, report, propagation_pending=pending)
                 self.post_message(DomainChecked(name, changes))
+                await self.record_history(report)
+                await self._propagate(name, report, fresh)
                 fresh = False
         finally:
-            if fresh:  # cancelled before the fresh check could run
+            if owed:  # cancelled before the fresh check could run
                 self.monitor.end_recheck(name)
+
+    async def _propagate(self, name: str, report: DomainReport, fresh: bool) -> None:
+        if self._propagator is None:
+            return
+        try:
+            full = await self._propagator(report, fresh)
+        except Exception:  # a bug there must not stop the domain's checks
+            log.exception("propagation of %s failed", name)
+            self.monitor.propagation_failed(name)
+        else:
+            self.monitor.attach(name, full)
+        self.post_message(PropagationChecked(name))
+
+    async def _propagate_with_dns(self, report: DomainReport, fresh: bool) -> DomainReport:
+        settings = self.config.settings
+        return await attach_propagation(
+            report,
+            self.dns,
+            port=settings.port,
+            compare_resolvers=settings.compare_resolvers,
+            fresh=fresh,
+        )
 
     def _settings(self, name: str) -> DomainSettings:
         return self.config.domain_settings(name)
@@ -274,33 +349,67 @@ class EsmApp(App[int]):
                 severity=_severity(change),
                 markup=False,
             )
+        name = message.domain
+        self.watch_checked(name)
         self._refresh_list()
+        if name == self.selected:
+            self._refresh_cards()
+        self._refresh_detail(name)
+        self._update_bindings()
+
+    def on_propagation_checked(self, message: PropagationChecked) -> None:
         if message.domain == self.selected:
             self._refresh_cards()
         self._refresh_detail(message.domain)
-        self._update_bindings()
+
+    def on_history_written(self, message: HistoryWritten) -> None:
+        screen = self.base_screen
+        if isinstance(screen, RecordDetailScreen) and screen.domain == message.domain:
+            self._load_timeline(screen)
+
+    def _load_timeline(self, screen: RecordDetailScreen) -> None:
+        async def load() -> None:
+            screen.show_timeline(await self.timeline(screen.domain, screen.check))
+
+        self.run_worker(load(), group="timeline", exclusive=True, exit_on_error=False)
 
     def _tick(self) -> None:
-        """Once a second: "checked 12 s ago" moves on."""
+        """Once a second: "checked 12 s ago" moves on, watched domains are rechecked."""
+        self._watch_tick()
         self._refresh_cards()
         screen = self.base_screen
         if isinstance(screen, RecordDetailScreen) and screen.domain in self.monitor.domains:
             screen.tick(self.monitor.view(screen.domain, screen.check))
 
+    @property
+    def _on_screen(self) -> bool:
+        """The dashboard's widgets are still there (not while the app shuts down)."""
+        stack = self._screen_stacks.get(self._current_mode)
+        return bool(stack) and self.domain_list.is_attached and self.card_grid.is_attached
+
     def _refresh_list(self) -> None:
+        if not self._on_screen:
+            return
         rows = [
-            DomainRow(name, self.monitor.domain_status(name), self.monitor.is_checking(name))
+            DomainRow(
+                name,
+                self.monitor.domain_status(name),
+                self.monitor.is_checking(name),
+                self.watches.label(name),
+            )
             for name in self.monitor.domains
         ]
-        self.query_one("#domains", DomainList).show(rows)
+        self.domain_list.show(rows)
 
     def _refresh_cards(self) -> None:
-        grid = self.query_one("#cards", CardGrid)
-        empty = self.query_one("#empty", Static)
+        if not self._on_screen:
+            return
+        grid = self.card_grid
+        empty = self.empty_state
         name = self.selected
         if name is None or name not in self.monitor.domains:
             if isinstance(self.focused, RecordCard):  # no card to act on: back to the list
-                self.query_one("#domains", DomainList).focus()
+                self.domain_list.focus()
             grid.display = False
             empty.display = True
             empty.update(self._empty_message())
@@ -308,7 +417,7 @@ class EsmApp(App[int]):
         grid.display = True
         empty.display = False
         views = {check: self.monitor.view(name, check) for check in CHECK_NAMES}
-        grid.show(name, views, self.monitor.domain_status(name))
+        grid.show(name, views, self.monitor.domain_status(name), self.watches.label(name))
 
     def _empty_message(self) -> Content:
         if self.monitor.domains:
@@ -336,7 +445,7 @@ class EsmApp(App[int]):
         self._update_bindings()
 
     def on_domain_list_entered(self, message: DomainList.Entered) -> None:
-        self.query_one("#cards", CardGrid).card(self._last_card).focus()
+        self.card_grid.card(self._last_card).focus()
 
     def on_descendant_focus(self, event: object) -> None:
         focused = self.focused
@@ -373,6 +482,8 @@ class EsmApp(App[int]):
         """Hide what a screen does not offer; grey out (None) what does not apply now."""
         if action not in _ACTIONS:
             return True
+        if not self._screen_stacks.get(self._current_mode):  # shutting down
+            return None
         if isinstance(self.screen, ModalScreen):  # a dialog has its own keys
             return action == "quit"
         return self._allowed(action)
@@ -386,6 +497,8 @@ class EsmApp(App[int]):
             case "recheck":
                 domain = record[0] if record else None
                 ok = domain is not None and not self.monitor.recheck_pending(domain)
+            case "toggle_watch":
+                ok = record is not None
             case "recheck_all" | "filter":
                 ok = bool(self.monitor.domains)
             case "remove_domain":
@@ -400,6 +513,8 @@ class EsmApp(App[int]):
 
     def _update_bindings(self) -> None:
         """Refresh the footer only when what applies has changed (it redraws from scratch)."""
+        if not self._on_screen:
+            return
         state = tuple(self.check_action(action, ()) for action in sorted(_ACTIONS))
         if state != self._binding_state:
             self._binding_state = state
@@ -409,6 +524,8 @@ class EsmApp(App[int]):
         """Textual's commands, then every dashboard action that applies right now."""
         yield from super().get_system_commands(screen)
         for action, title, help_text in PALETTE:
+            if action == "toggle_watch" and self._watched() is not None:
+                title, help_text = "Stop watching domain", "Stop rechecking it every 15 s"
             if self._allowed(action) is True:
                 yield SystemCommand(title, help_text, partial(self.run_palette_action, action))
 
@@ -450,6 +567,8 @@ class EsmApp(App[int]):
         screen = RecordDetailScreen(domain, check)
         await self.push_screen(screen)
         screen.show(self.monitor.view(domain, check))
+        if self.config.settings.history:
+            self._load_timeline(screen)
 
     def action_copy_fix(self) -> None:
         fix = self._fix_value(self.current_record())
@@ -465,143 +584,43 @@ class EsmApp(App[int]):
         )
 
     def action_filter(self) -> None:
-        self.query_one("#filter", FilterInput).open()
+        self.filter_input.open()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(HELP_KEYS, HELP_NOTES))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
-            self.query_one("#domains", DomainList).filter_text = event.value
+            self.domain_list.filter_text = event.value
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
-            self.query_one("#domains", DomainList).focus()
+            self.domain_list.focus()
 
     def on_filter_input_cleared(self, message: FilterInput.Cleared) -> None:
-        self.query_one("#domains", DomainList).focus()
+        self.domain_list.focus()
 
-    # -- adding and removing (saved to the config file) ------------------------------------------
+    # -- settings and shutdown -------------------------------------------------------------------
 
-    def action_add_domain(self) -> None:
-        where = str(self.config.path) if self.config.path else ""
-        self.push_screen(
-            AddDomainScreen(normalize_domain, self.monitor.domains, where), self._add_domain
-        )
+    def _settings_changed(self, old: Settings, new: Settings) -> None:
+        """The config file's [settings] changed (reload, or an edit through the app)."""
+        self.monitor.set_interval(new.interval)
+        self.dns = self._make_dns()
+        self.sub_title = self._resolver_title()
+        if not new.history:
+            self.close_history()
+        elif not old.history:
+            self._history_off = False
 
-    def _add_domain(self, name: str | None) -> None:
-        if not name:
-            return
-        if self._edit_config(add_domain, name, "add"):
-            self.notify(f"Added {name} (saved to {self.config.path}).", markup=False)
-        else:
-            self._extra.append(name)
-            self.notify(f"Added {name} for this session (no config file).", markup=False)
-        self._sync_domains()
-        domains = self.query_one("#domains", DomainList)
-        domains.select(name)
-        domains.focus()
-
-    def action_remove_domain(self) -> None:
-        name = self.selected
-        if name is None:
-            return
-        configured = self.config.domain(name) is not None and self.config.path is not None
-        where = f"from {self.config.path}" if configured else "from this session"
-        question = f"Remove {name} {where}?\nIts checks stop now."
-        self.push_screen(
-            ConfirmScreen("Remove domain", question), partial(self._remove_domain, name)
-        )
-
-    def _remove_domain(self, name: str, confirmed: bool | None) -> None:
-        if not confirmed:
-            return
-        if name in self._extra:
-            self._extra.remove(name)
-        if self.config.domain(name) is not None and not self._edit_config(
-            remove_domain, name, "remove"
-        ):
-            return
-        self._sync_domains()
-        self.notify(f"Removed {name}.", markup=False)
-
-    def _edit_config(self, edit: Callable[[Config, str], Config], name: str, verb: str) -> bool:
-        """Apply `edit` to the config file; on a concurrent change reload and try once more."""
-        if self.config.path is None:
-            return False
-        for attempt in (1, 2):
-            try:
-                self._apply_config(edit(self.config, name))
-                self._config_stamp = _stamp(self.config.path)
-                return True
-            except ConfigChangedError:
-                if attempt == 2 or not self._reload_config():
-                    break
-                self.notify(
-                    f"{self.config.path} had changed on disk: reloaded it before the {verb}.",
-                    markup=False,
-                )
-            except ConfigError as exc:
-                self.notify(
-                    f"Could not {verb} {name}: {exc}", severity="error", markup=False, timeout=15
-                )
-                return False
-        self.notify(f"Could not {verb} {name}: the config keeps changing.", severity="error")
-        return False
-
-    # -- config reloads --------------------------------------------------------------------------
-
-    def _poll_config(self) -> None:
-        stamp = _stamp(self.config.path)
-        if stamp != self._config_stamp:
-            self._config_stamp = stamp
-            if self._reload_config():
-                self._sync_domains()
-
-    def _reload_config(self) -> bool:
-        """Read the config file again; on an error keep the current one and say why."""
-        path = self.config.path
-        if path is None:
-            return False
-        try:
-            new = load_config(path)
-        except ConfigError as exc:
-            self.notify(
-                f"Config not reloaded: {exc}",
-                title="Config error",
-                severity="error",
-                markup=False,
-                timeout=15,
-            )
-            return False
-        if new.fingerprint != self.config.fingerprint:
-            self._apply_config(new)
-            self.notify(f"Reloaded {path}.", markup=False, timeout=4)
-        return True
-
-    def _apply_config(self, new: Config) -> None:
-        old, self.config = self.config, new
-        if old.settings != new.settings:
-            self.monitor.set_interval(new.settings.interval)
-            self.dns = self._make_dns()
-            self.sub_title = self._resolver_title()
-        self._sync_domains()
+    def on_unmount(self) -> None:
+        self._history_off = True  # a write still in flight fails quietly
+        self.close_history()
 
 
 def _severity(change: Change) -> str:
     if change.new == Status.FAIL:
         return "error"
     return "warning" if change.new.rank > change.old.rank else "information"
-
-
-def _stamp(path: Path | None) -> tuple[int, int] | None:
-    if path is None:
-        return None
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
 
 
 def run_dashboard(
@@ -626,9 +645,19 @@ def run_dashboard(
         except (ConfigError, ValueError) as exc:
             print(f"esm-tui: {display_safe(str(exc))}", file=sys.stderr)
             return 64
+        if running is not None:
+            config = demo_config(config, running.server.port)
         app = EsmApp(config, nameservers=nameservers, extra_domains=names, label=label)
         app.run()
         return app.return_code or 0
     finally:
         if running is not None:
             running.stop()
+
+
+def demo_config(config: Config, port: int) -> Config:
+    """The demo's zones name 127.0.0.1 as their name server: it is the demo server itself,
+    on its own port, so propagation is asked there."""
+    if config.settings.port == port:
+        return config
+    return dataclasses.replace(config, settings=dataclasses.replace(config.settings, port=port))

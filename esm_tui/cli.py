@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
@@ -120,11 +122,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _load(path_arg: str | None):  # noqa: ANN202 - returns esm_tui.config.Config
-    from esm_tui.config import ConfigError, load_config, resolve_config_path
+def _load(path_arg: str | None, *, strict: bool = False):  # noqa: ANN202 - a Config
+    """Load the config; with `strict`, a file named explicitly must exist.
 
+    `check` is strict: a typo in `--config` (or $ESM_TUI_CONFIG) must not silently run
+    with no relay expectations and show green where the real config would show red. The
+    dashboard is not: `esm-tui --config new.toml` starts empty and `a` creates the file.
+    """
+    import os
+
+    from esm_tui.config import ENV_VAR, ConfigError, load_config, resolve_config_path
+
+    named = path_arg is not None or bool(os.environ.get(ENV_VAR))
     try:
-        return load_config(resolve_config_path(path_arg))
+        return load_config(resolve_config_path(path_arg), missing_ok=not (strict and named))
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
 
@@ -160,7 +171,7 @@ def _run_check(args: argparse.Namespace) -> int:
     from esm_tui.model import DomainReport
     from esm_tui.propagation import attach_propagation
 
-    config = _load(args.config)
+    config = _load(args.config, strict=True)
     nameservers = _nameservers(args.nameserver) or list(config.settings.nameservers)
     names = _domains(args.domains) or [d.name for d in config.domains]
     if not names:
@@ -192,7 +203,8 @@ def _run_check(args: argparse.Namespace) -> int:
         return list(await asyncio.gather(*(one(n) for n in names)))
 
     checked_at = datetime.now(UTC)
-    reports = asyncio.run(run())
+    with _few_collections():
+        reports = asyncio.run(run())
     if settings.history:
         _record_history(reports)
     servers = [format_server(s) for s in dns.nameservers]
@@ -205,6 +217,28 @@ def _run_check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.render_table(reports))
     return _exit_for(report.overall(reports))
+
+
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """Run a bulk check with the cyclic garbage collector mostly out of the way.
+
+    A check allocates millions of short-lived objects (DNS messages, parse results) and
+    keeps every domain's report until the end; with the default thresholds the collector
+    ran over that growing heap again and again: about 45 % of the CPU time at 1,000
+    domains (profiled). The objects of the imports and the config are frozen out of its
+    reach, and it runs a young collection every 50,000 net allocations instead of 700.
+    Reference counting still frees nearly everything at once; what it misses (cycles)
+    waits for the next collection, which keeps peak memory level (measured).
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _record_history(reports: Sequence[object]) -> None:

@@ -230,6 +230,15 @@ class DomainReport:
 
 def _jsonable(value: Any) -> Any:
     """Deep-copy details into plain JSON types (tuples become lists, enums strings)."""
+    # Exact-type fast paths first: a report of 1,000 domains has ~170,000 values here, and
+    # isinstance() against the Mapping ABC is the slow part of the general case below.
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

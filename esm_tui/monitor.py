@@ -66,6 +66,10 @@ class CardView:
     checked_ago: float | None
     #: Seconds until the next automatic check (0: due now).
     next_in: float | None
+    #: The authoritative servers are being asked about the latest result (its line follows).
+    propagation_pending: bool = False
+    #: They were asked: a result without propagation means none of them answered.
+    propagation_asked: bool = False
 
     @property
     def status(self) -> Status | None:
@@ -82,6 +86,8 @@ class _Domain:
     running: int = 0
     fresh_pending: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    propagation_pending: bool = False
+    propagation_asked: bool = False
 
 
 class Monitor:
@@ -219,11 +225,15 @@ class Monitor:
             if fresh:
                 state.fresh_pending = False
 
-    def record(self, name: str, report: DomainReport) -> list[Change]:
+    def record(
+        self, name: str, report: DomainReport, *, propagation_pending: bool = False
+    ) -> list[Change]:
         """Store a finished check; the known statuses that changed since the previous one.
 
         `unknown` is not a change: the card keeps the last known result (stale) until an
         answer comes back, so a flapping resolver does not raise two notifications.
+        `propagation_pending`: the caller is asking the authoritative servers and will
+        hand the same report back, with propagation, to `attach()`.
         """
         state = self._domains.get(name)
         if state is None:  # removed while its check was running
@@ -239,8 +249,31 @@ class Monitor:
             state.last_known[check] = result
         state.report = report
         state.finished_at = self.clock()
+        state.propagation_pending = propagation_pending
+        state.propagation_asked = False
         state.wake.set()
         return changes
+
+    def attach(self, name: str, report: DomainReport) -> bool:
+        """The latest report again, now with each record's propagation; False (ignored)
+        when a newer check has replaced it meanwhile."""
+        state = self._domains.get(name)
+        old = state.report if state else None
+        if state is None or old is None or old.checked_at != report.checked_at:
+            return False
+        for check, result in report.checks.items():
+            if state.last_known.get(check) is old.checks.get(check):
+                state.last_known[check] = result
+        state.report = report
+        state.propagation_pending = False
+        state.propagation_asked = True
+        return True
+
+    def propagation_failed(self, name: str) -> None:
+        """Asking the authoritative servers crashed (a bug): the card stops waiting."""
+        state = self._domains.get(name)
+        if state is not None:
+            state.propagation_pending = False
 
     def record_error(self, name: str) -> None:
         """A check crashed (a bug): count it as done, so the next try waits its turn."""
@@ -280,6 +313,8 @@ class Monitor:
             checking=state.running > 0,
             checked_ago=None if state.finished_at is None else max(0.0, now - state.finished_at),
             next_in=max(0.0, self.next_due(name) - now),
+            propagation_pending=state.propagation_pending,
+            propagation_asked=state.propagation_asked,
         )
 
 

@@ -37,16 +37,17 @@ def render_table(reports: Sequence[DomainReport], width: int = 80) -> str:
     """One line per domain with the five statuses, then what is wrong and how to fix it."""
     name_width = max([len("DOMAIN"), *(len(r.domain) for r in reports)])
     name_width = min(name_width, width - 6 * 7 - 1)
-    header = f"{'DOMAIN':<{name_width}} " + "".join(
-        f"{_LABELS[c]:<7}" for c in CHECK_NAMES
-    ) + "STATUS"
+    header = (
+        f"{'DOMAIN':<{name_width}} " + "".join(f"{_LABELS[c]:<7}" for c in CHECK_NAMES) + "STATUS"
+    )
     lines = [header, "-" * min(width, len(header))]
     for report in reports:
         cells = "".join(
             f"{report.checks[c].status.word:<7}" if c in report.checks else f"{'':<7}"
             for c in CHECK_NAMES
         )
-        lines.append(f"{_clip(report.domain, name_width):<{name_width}} {cells}{report.status.word}")
+        domain = _clip(display_safe(report.domain), name_width)
+        lines.append(f"{domain:<{name_width}} {cells}{report.status.word}")
     for report in reports:
         lines.extend(_problems(report, width))
     return "\n".join(lines) + "\n"
@@ -60,12 +61,15 @@ def _problems(report: DomainReport, width: int) -> list[str]:
             continue
         if not out:
             out.append("")
-            out.append(f"{report.domain}")
+            out.append(display_safe(report.domain))
         summary = display_safe(result.summary)
         out.append(f"  {_LABELS[name]} {result.status.word}: {summary}")
         for finding in result.findings:
-            ref = f" ({finding.ref})" if finding.ref else ""
-            text = f"{finding.severity}: {display_safe(finding.message)}{ref} [{finding.code}]"
+            # Codes and references are ours today; escaped anyway, so that no future
+            # finding built from DNS data can reach the terminal raw through them.
+            ref = f" ({display_safe(finding.ref)})" if finding.ref else ""
+            message, code = display_safe(finding.message), display_safe(finding.code)
+            text = f"{finding.severity}: {message}{ref} [{code}]"
             out.extend(_wrap(text, width, "    - ", "      "))
         if result.fix is not None:
             for step in result.fix.steps:
@@ -74,7 +78,8 @@ def _problems(report: DomainReport, width: int) -> list[str]:
                 rec = result.fix.record
                 # The record on one line, never wrapped: admins copy it as it is.
                 out.append(
-                    f"    publish: {display_safe(rec.name)} {rec.type} {display_safe(rec.value)}"
+                    f"    publish: {display_safe(rec.name)} {display_safe(rec.type)} "
+                    f"{display_safe(rec.value)}"
                 )
     return out
 

@@ -7,6 +7,12 @@ CPU per query). Here a small pool of sockets per address family stays open for t
 life of the `Dns` object; replies are matched to waiting queries by (server address,
 port, message ID). A reply nobody waits for (a wrong ID, a late or spoofed packet) is
 dropped, as a resolver would; the question is then checked by the caller.
+
+The sockets are read by our own reader callback rather than an asyncio datagram
+transport: the transport reads one datagram per socket per event-loop iteration, so
+while the loop is busy checking domains, replies queued up in the kernel and every
+query's latency grew with the load (profiled: median 0.4 s for 20 ms answers at 300
+domains). The reader drains each socket whenever it is readable.
 """
 
 from __future__ import annotations
@@ -21,24 +27,15 @@ from contextlib import suppress
 POOL_SIZE = 4
 #: Receive buffer asked for: a burst of hundreds of replies must not overflow it.
 RCVBUF = 1 << 21
+#: Largest datagram read (EDNS lets a server send up to 64 KiB).
+MAX_DATAGRAM = 65535
+#: Datagrams read per readiness callback, so a flood cannot hold the loop forever.
+READ_BATCH = 512
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, mux: UdpMux) -> None:
-        self.mux = mux
-
-    def datagram_received(self, data: bytes, addr: tuple) -> None:  # type: ignore[type-arg]
-        if len(data) < 2:
-            return
-        key = (addr[0], addr[1], int.from_bytes(data[:2], "big"))
-        future = self.mux._pending.get(key)
-        if future is not None and not future.done():
-            future.set_result(data)
-
-    def error_received(self, exc: Exception) -> None:
-        # ICMP errors (port unreachable) arrive here without saying which query caused
-        # them on an unconnected socket; the query's own timeout reports it.
-        pass
+def _expire(future: asyncio.Future[bytes]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 class UdpMux:
@@ -46,8 +43,8 @@ class UdpMux:
 
     def __init__(self) -> None:
         self._pending: dict[tuple[str, int, int], asyncio.Future[bytes]] = {}
-        self._pools: dict[int, list[asyncio.DatagramTransport]] = {}
-        self._opening: dict[int, asyncio.Lock] = {}
+        self._pools: dict[int, list[socket.socket]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def exchange(self, wire: bytes, host: str, port: int, timeout: float) -> bytes:
         """Send `wire` (its ID is rewritten to a free one) and return the reply's bytes.
@@ -55,18 +52,26 @@ class UdpMux:
         Raises TimeoutError when no matching reply arrives in time and OSError when
         the packet cannot be sent.
         """
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        transports = await self._transports(family)
         loop = asyncio.get_running_loop()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        pool = self._pools.get(family) or self._open_pool(loop, family)
         qid = self._free_id(host, port)
         key = (host, port, qid)
         future: asyncio.Future[bytes] = loop.create_future()
         self._pending[key] = future
+        # A timer that fails the future, rather than asyncio.timeout(): the same effect
+        # for a single await, without cancelling and un-cancelling the task.
+        timer = loop.call_later(timeout, _expire, future)
         try:
-            random.choice(transports).sendto(qid.to_bytes(2, "big") + wire[2:], (host, port))
-            async with asyncio.timeout(timeout):
-                reply = await future
+            packet = qid.to_bytes(2, "big") + wire[2:]
+            sock = random.choice(pool)
+            try:
+                sock.sendto(packet, (host, port))
+            except (BlockingIOError, InterruptedError):
+                await loop.sock_sendto(sock, packet, (host, port))
+            reply = await future
         finally:
+            timer.cancel()
             self._pending.pop(key, None)
         # The reply carries our rewritten ID; callers compare against their own query.
         return wire[:2] + reply[2:]
@@ -77,30 +82,61 @@ class UdpMux:
             if (host, port, qid) not in self._pending:
                 return qid
 
-    async def _transports(self, family: int) -> list[asyncio.DatagramTransport]:
-        pool = self._pools.get(family)
-        if pool is not None:
-            return pool
-        lock = self._opening.setdefault(family, asyncio.Lock())
-        async with lock:
-            if family not in self._pools:
-                self._pools[family] = [await self._open(family) for _ in range(POOL_SIZE)]
-        return self._pools[family]
+    def _open_pool(self, loop: asyncio.AbstractEventLoop, family: int) -> list[socket.socket]:
+        self._loop = loop
+        pool = []
+        try:
+            for _ in range(POOL_SIZE):
+                pool.append(self._open(loop, family))
+        except BaseException:
+            for sock in pool:
+                self._forget(loop, sock)
+            raise
+        self._pools[family] = pool
+        return pool
 
-    async def _open(self, family: int) -> asyncio.DatagramTransport:
+    def _open(self, loop: asyncio.AbstractEventLoop, family: int) -> socket.socket:
         sock = socket.socket(family, socket.SOCK_DGRAM)
-        sock.setblocking(False)
-        with suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-        sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
-        return transport
+        try:
+            sock.setblocking(False)
+            with suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+            sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
+            loop.add_reader(sock.fileno(), self._drain, sock)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _drain(self, sock: socket.socket) -> None:
+        """Read every queued datagram and hand each to the query waiting for it."""
+        pending = self._pending
+        for _ in range(READ_BATCH):
+            try:
+                data, addr = sock.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                # ICMP errors (port unreachable) surface here without saying which query
+                # caused them on an unconnected socket; the query's own timeout reports it.
+                continue
+            if len(data) < 2:
+                continue
+            future = pending.get((addr[0], addr[1], int.from_bytes(data[:2], "big")))
+            if future is not None and not future.done():
+                future.set_result(data)
+
+    @staticmethod
+    def _forget(loop: asyncio.AbstractEventLoop | None, sock: socket.socket) -> None:
+        if loop is not None and not loop.is_closed():
+            with suppress(Exception):
+                loop.remove_reader(sock.fileno())
+        sock.close()
 
     def close(self) -> None:
         for pool in self._pools.values():
-            for transport in pool:
-                transport.close()
+            for sock in pool:
+                self._forget(self._loop, sock)
         self._pools.clear()
         for future in self._pending.values():
             future.cancel()

@@ -117,7 +117,9 @@ def test_bad_config_exits_64_with_location(tmp_path, env) -> None:
 
 
 def test_invalid_domain_is_named(tmp_path, env) -> None:
-    out = run(["check", "--config", str(tmp_path / "none.toml"), "exa mple..com"], env)
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    out = run(["check", "--config", str(empty), "exa mple..com"], env)
     assert out.returncode == 64
     assert "exa mple..com" in out.stderr and "Traceback" not in out.stderr
 
@@ -130,8 +132,20 @@ def test_bad_nameserver_and_bad_flag(tmp_path, env) -> None:
 
 
 def test_no_domains_is_a_usage_error(tmp_path, env) -> None:
-    out = run(["check", "--config", str(tmp_path / "none.toml")], env)
+    empty = tmp_path / "empty.toml"
+    empty.write_text("", encoding="utf-8")
+    out = run(["check", "--config", str(empty)], env)
     assert out.returncode == 64 and "no domains" in out.stderr
+
+
+def test_check_refuses_a_named_config_that_does_not_exist(tmp_path, env) -> None:
+    """A typo in --config must not run with no relay expectations (a false green)."""
+    out = run(["check", "--config", str(tmp_path / "typo.toml"), "example.com"], env)
+    assert out.returncode == 64
+    assert "typo.toml" in out.stderr and "Traceback" not in out.stderr
+    env["ESM_TUI_CONFIG"] = str(tmp_path / "typo2.toml")
+    out = run(["check", "example.com"], env)
+    assert out.returncode == 64 and "typo2.toml" in out.stderr
 
 
 def test_config_from_environment_variable(tmp_path, env, demo_server) -> None:

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import asyncio
 
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.TXT
+import dns.renderer
+import dns.rrset
+import dns.wire
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from esm_tui import dns_reply
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
 from esm_tui.dns import (
+    EDNS_PAYLOAD,
     Answer,
     Dns,
     Failure,
@@ -16,7 +31,9 @@ from esm_tui.dns import (
     NoData,
     NxDomain,
     decode_txt,
+    encode_query,
     format_server,
+    name_from_text,
     parse_nameserver,
 )
 
@@ -134,6 +151,22 @@ async def test_concurrent_askers_share_one_query(zone: Records, dns_server: DnsS
     assert dns_server.queries[("example.com.", "MX")] == 2
 
 
+async def test_a_cancelled_asker_does_not_cancel_the_shared_query(
+    zone: Records, dns_server: DnsServer
+) -> None:
+    dns_server.delay = 0.1
+    client = Dns([dns_server.server], timeout=2, retries=0)
+    first = asyncio.ensure_future(client.query("example.com", "MX"))
+    second = asyncio.ensure_future(client.query("example.com", "MX"))
+    await asyncio.sleep(0.03)
+    first.cancel()
+    outcome = await second
+    assert first.cancelled()
+    assert isinstance(outcome, Answer) and outcome.values() == ["10 mx.example.com."]
+    assert isinstance(await client.query("example.com", "MX"), Answer)  # cached
+    assert dns_server.queries[("example.com.", "MX")] == 1
+
+
 async def test_cache_max_age_expires(zone: Records, dns_server: DnsServer) -> None:
     dns = Dns([dns_server.server], timeout=2, retries=0, max_age=0.0)
     await dns.query("example.com", "MX")
@@ -206,3 +239,229 @@ def test_parse_nameserver_rejects(text: str) -> None:
 def test_decode_txt() -> None:
     assert decode_txt([b"a", b"b"]) == "ab"
     assert decode_txt([b"\xff\xfe"]) == "\\xff\\xfe"
+
+
+# -- the query encoder and the reply decoder (fast paths held to dnspython) ---------------
+
+
+@pytest.mark.parametrize("name", ["example.com.", "é.example.", "a\\.b.example.", ".", "_x-y.*.q."])
+@pytest.mark.parametrize("rdtype", ["TXT", "A", "MX", "TYPE65280"])
+@pytest.mark.parametrize("rd", [True, False])
+def test_encode_query_is_what_dnspython_renders(name: str, rdtype: str, rd: bool) -> None:
+    query = dns.message.make_query(name, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
+    if not rd:
+        query.flags &= ~dns.flags.RD
+    qname, qtype = dns.name.from_text(name), dns.rdatatype.from_text(rdtype)
+    assert encode_query(qname, qtype, rd, query.id) == query.to_wire()
+
+
+_OWNERS = [dns.name.from_text(n) for n in ("a.example.", "b.example.", "A.Example.", "c.test.")]
+_TARGETS = st.sampled_from(["mx.example.", "MX.example.", "other.test.", "."])
+
+
+def _rdata(rdtype: str, draw: st.DrawFn) -> dns.rdata.Rdata:
+    IN = dns.rdataclass.IN
+    if rdtype == "A":
+        return dns.rdata.from_text(IN, "A", str(draw(st.ip_addresses(v=4))))
+    if rdtype == "AAAA":
+        return dns.rdata.from_text(IN, "AAAA", str(draw(st.ip_addresses(v=6))))
+    if rdtype == "TXT":
+        strings = draw(st.lists(st.binary(max_size=300), min_size=1, max_size=3))
+        chunks = [s[i : i + 255] for s in strings for i in range(0, max(len(s), 1), 255)]
+        return dns.rdtypes.ANY.TXT.TXT(IN, dns.rdatatype.TXT, chunks)
+    if rdtype == "MX":
+        preference = draw(st.sampled_from([0, 10, 10, 20, 65535]))
+        return dns.rdata.from_text(IN, "MX", f"{preference} {draw(_TARGETS)}")
+    if rdtype in ("CNAME", "NS", "PTR"):
+        return dns.rdata.from_text(IN, rdtype, draw(_TARGETS))
+    if rdtype == "SOA":
+        serial = draw(st.integers(0, 2**32 - 1))
+        return dns.rdata.from_text(IN, "SOA", f"ns.example. h.example. {serial} 1 2 3 4")
+    data = draw(st.binary(max_size=40))
+    return dns.rdata.GenericRdata(IN, dns.rdatatype.from_text(rdtype), data)
+
+
+@st.composite
+def _replies(draw: st.DrawFn) -> bytes:
+    """Wire replies as servers write them: compressed names, repeated and interleaved
+    records, owner names differing in case, huge TTLs, an OPT with an extended RCODE."""
+    flags = dns.flags.QR | draw(st.sampled_from([0, dns.flags.AA, dns.flags.TC | dns.flags.RD]))
+    flags |= draw(st.integers(0, 15))  # the RCODE's low bits
+    renderer = dns.renderer.Renderer(draw(st.integers(0, 65535)), flags)
+    if draw(st.booleans()):
+        renderer.add_question(draw(st.sampled_from(_OWNERS)), dns.rdatatype.TXT)
+    types = st.sampled_from(["A", "AAAA", "TXT", "MX", "CNAME", "NS", "PTR", "SOA", "TYPE65280"])
+    for section in (dns.renderer.ANSWER, dns.renderer.AUTHORITY, dns.renderer.ADDITIONAL):
+        for _ in range(draw(st.integers(0, 4))):
+            rdtype = draw(types)
+            ttl = draw(st.sampled_from([0, 60, 3600, 2**31 - 1, 2**31, 2**32 - 1]))
+            rrset = dns.rrset.from_rdata(draw(st.sampled_from(_OWNERS)), ttl, _rdata(rdtype, draw))
+            renderer.add_rrset(section, rrset)
+    if draw(st.booleans()):
+        renderer.add_edns(0, draw(st.integers(0, 255)) << 24, 1232)
+    renderer.write_header()
+    return renderer.get_wire()
+
+
+def _same_reply(reply: dns_reply.Reply, message: dns.message.Message) -> None:
+    assert (reply.id, reply.flags, reply.rcode()) == (message.id, message.flags, message.rcode())
+    assert reply.ednsflags == message.ednsflags
+    assert [(q.name.labels, q.rdtype, q.rdclass) for q in reply.question] == [
+        (q.name.labels, q.rdtype, q.rdclass) for q in message.question
+    ]
+    for ours, theirs in (
+        (reply.answer, message.answer),
+        (reply.authority, message.authority),
+        (reply.additional, message.additional),
+    ):
+        assert [(r.name.labels, r.rdclass, r.rdtype, r.ttl) for r in ours] == [
+            (r.name.labels, r.rdclass, r.rdtype, r.ttl) for r in theirs
+        ]
+        for a, b in zip(ours, theirs, strict=True):
+            assert [(type(x), x.to_wire()) for x in a] == [(type(x), x.to_wire()) for x in b]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_replies())
+def test_decode_reads_replies_as_dnspython_does(wire: bytes) -> None:
+    reply = dns_reply.decode(wire)
+    assert reply is not None  # these are all the common case
+    _same_reply(reply, dns.message.from_wire(wire))
+
+
+@settings(max_examples=250, deadline=None)
+@given(_replies(), st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), max_size=4))
+def test_decode_of_damaged_replies_agrees_with_dnspython_or_declines(
+    wire: bytes, damage: list[tuple[int, int]]
+) -> None:
+    """Bytes flipped, a truncation or trailing junk: whatever `decode` accepts, dnspython
+    accepts and reads the same; everything else is left to dnspython (None)."""
+    data = bytearray(wire)
+    for position, value in damage:
+        if position < len(data):
+            data[position] = value
+        elif position % 2:
+            data = data[: position % (len(data) + 1)]
+        else:
+            data.append(value)
+    reply = dns_reply.decode(bytes(data))
+    if reply is None:
+        return
+    _same_reply(reply, dns.message.from_wire(bytes(data)))
+
+
+@st.composite
+def _name_wires(draw: st.DrawFn) -> tuple[bytes, int]:
+    """Bytes full of length octets, pointers (some looping, some forward) and label
+    types 64-191, and an offset to read a name from."""
+    pieces = st.one_of(
+        st.binary(min_size=1, max_size=6),
+        st.integers(0, 63).map(lambda n: bytes([n]) + b"x" * n),
+        st.integers(0, 0x3FFF).map(lambda p: (0xC000 | p).to_bytes(2, "big")),
+        st.integers(0, 40).map(lambda p: (0xC000 | p).to_bytes(2, "big")),
+        st.sampled_from([b"\x00", b"\x40", b"\x80", b"\xbf", b"\x3f" + b"a" * 63]),
+    )
+    wire = b"".join(draw(st.lists(pieces, max_size=30)))
+    return wire, draw(st.integers(0, max(len(wire) - 1, 0)))
+
+
+def _pointer_chain(hops: int) -> tuple[bytes, int]:
+    """The root at 0, then pointers each to the one before: reading the last one follows
+    `hops` pointers."""
+    wire = b"\x00"
+    for _ in range(hops):
+        target = len(wire) - (1 if len(wire) == 1 else 2)
+        wire += (0xC000 | target).to_bytes(2, "big")
+    return wire, len(wire) - 2
+
+
+@settings(max_examples=400, deadline=None)
+@given(_name_wires())
+# A pointer back into a label that runs over the pointer itself (RFC 1035 §4.1.4 names
+# must not overlap what points to them): only the end restriction rejects it.
+@example((b"\x07abcd\xc0\x00\x00\x00", 5))
+@example(_pointer_chain(16))
+@example(_pointer_chain(17))
+@example((b"\x03abc\xc0\x00", 4))
+def test_read_name_is_dnspythons_name_reader(case: tuple[bytes, int]) -> None:
+    wire, at = case
+    try:
+        parser = dns.wire.Parser(wire, at)
+        expected: object = (dns.name.from_wire_parser(parser, True).labels, parser.current)
+    except Exception:  # noqa: BLE001 - any refusal
+        expected = "error"
+    try:
+        labels, after = dns_reply.read_name(wire, at)
+        got: object = (dns.name.Name(labels).labels, after)
+    except Exception:  # noqa: BLE001
+        got = "error"
+    assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab-_*@.\\ é0Z", max_size=20), st.booleans())
+def test_name_from_text_is_dnspythons(text: str, dot: bool) -> None:
+    text += "." if dot else ""
+
+    def read(parse: object) -> object:
+        try:
+            return parse(text).labels  # type: ignore[operator]
+        except Exception as exc:  # noqa: BLE001
+            return type(exc)
+
+    assert read(name_from_text) == read(dns.name.from_text)
+
+
+def test_decode_leaves_signatures_and_updates_to_dnspython() -> None:
+    query = dns.message.make_query("example.com.", "TXT")
+    response = dns.message.make_response(query)
+    response.answer.append(
+        dns.rrset.from_text(
+            "example.com.",
+            60,
+            "IN",
+            "RRSIG",
+            "TXT 13 2 60 20300101000000 20200101000000 1 example.com. AAAA",
+        )
+    )
+    assert dns.message.from_wire(response.to_wire()).answer  # dnspython reads it
+    assert dns_reply.decode(response.to_wire()) is None
+    update = dns.message.make_response(dns.message.Message())
+    update.set_opcode(dns.opcode.UPDATE)
+    assert dns_reply.decode(update.to_wire()) is None
+
+
+# -- one query, once: across domains, and in one run of the whole checker --------------------
+
+
+async def test_shared_names_are_asked_once_across_domains(
+    records: Records, dns_server: DnsServer
+) -> None:
+    """Ten domains sharing an include, MX hosts and a report service: every (name, type)
+    reaches the server once, concurrent askers included."""
+    from esm_tui.checks import check_domain
+    from esm_tui.checks.context import CheckContext
+    from esm_tui.model import DomainSettings, Status
+
+    records.add_zone("shared.test.")
+    records.add("mx.shared.test.", "A", "192.0.2.1")
+    records.add_txt("_spf.shared.test.", "v=spf1 ip4:192.0.2.0/24 -all")
+    records.add_txt("*._report._dmarc.shared.test.", "v=DMARC1")
+    domains = [f"d{i}.test" for i in range(10)]
+    for name in domains:
+        records.add_zone(f"{name}.")
+        records.add(f"{name}.", "MX", "10 mx.shared.test.")
+        records.add_txt(f"{name}.", "v=spf1 include:_spf.shared.test -all")
+        records.add_txt(f"_dmarc.{name}.", "v=DMARC1; p=reject; rua=mailto:r@shared.test")
+    dns_server.delay = 0.02
+    client = Dns([dns_server.server], timeout=2, retries=0, concurrency=8)
+    wanted = [
+        DomainSettings(n, spf_include=("_spf.shared.test",), spf_ips=("192.0.2.0/24",))
+        for n in domains
+    ]
+    reports = await asyncio.gather(*(check_domain(s, CheckContext(client)) for s in wanted))
+    assert all(r.checks["spf"].status is Status.OK for r in reports), reports[0].checks["spf"]
+    assert dns_server.queries[("_spf.shared.test.", "TXT")] == 1
+    assert dns_server.queries[("mx.shared.test.", "A")] == 1
+    assert max(dns_server.queries.values()) == 1
+    assert client.queries_sent == sum(dns_server.queries.values()) == len(dns_server.queries)

@@ -24,6 +24,8 @@ CORE = [
     "esm_tui.history_cli",
     "esm_tui.propagation",
     "esm_tui.text",
+    "esm_tui.watch",
+    "esm_tui.codes",
 ]
 
 
@@ -39,6 +41,7 @@ def test_core_module_does_not_import_textual(module: str) -> None:
 def test_check_command_runs_without_textual(tmp_path, dns_server, records) -> None:
     records.add_zone("example.test.")
     records.add("example.test.", "MX", "0 .")
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
     code = (
         "import sys\n"
         "from esm_tui.cli import main\n"

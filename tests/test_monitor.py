@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from esm_tui.model import CHECK_NAMES, DomainReport, Finding, RecordResult, Severity, Status
+from esm_tui.model import (
+    CHECK_NAMES,
+    DomainReport,
+    Finding,
+    Propagation,
+    PropagationState,
+    RecordResult,
+    ServerAnswer,
+    Severity,
+    Status,
+)
 from esm_tui.monitor import Change, Monitor, duration, timing
+from esm_tui.watch import Watches, settled
 
 
 class FakeClock:
@@ -277,3 +289,75 @@ def test_record_error_delays_the_next_try() -> None:
     monitor.record_error("a.example")
     assert monitor.seconds_until_due("a.example") > 0
     assert not monitor.recheck_pending("a.example")
+
+
+# -- propagation arriving after the result --------------------------------------------------
+
+
+def with_propagation(base: DomainReport) -> DomainReport:
+    answer = ServerAnswer("192.0.2.1:53", "authoritative", "NOERROR", ("x",), 300, 1)
+    published = Propagation(PropagationState.PUBLISHED, None, (answer,))
+    checks = {n: replace(r, propagation=published) for n, r in base.checks.items()}
+    return replace(base, checks=checks)
+
+
+def test_attach_adds_propagation_to_the_latest_report_only() -> None:
+    monitor = Monitor(["a.example"], clock=FakeClock())
+    first = report("a.example")
+    monitor.record("a.example", first, propagation_pending=True)
+    view = monitor.view("a.example", "spf")
+    assert view.propagation_pending and not view.propagation_asked
+    assert monitor.attach("a.example", with_propagation(first))
+    view = monitor.view("a.example", "spf")
+    assert not view.propagation_pending and view.propagation_asked
+    assert view.shown is not None and view.shown.propagation is not None
+    # A result from an older check is ignored once a newer one is in.
+    second = DomainReport("a.example", first.checks, datetime(2030, 1, 1, tzinfo=UTC))
+    monitor.record("a.example", second, propagation_pending=True)
+    assert not monitor.attach("a.example", with_propagation(first))
+    assert monitor.view("a.example", "spf").propagation_pending
+    monitor.propagation_failed("a.example")
+    assert not monitor.view("a.example", "spf").propagation_pending
+
+
+def test_attach_keeps_the_stale_card_on_its_last_known_result() -> None:
+    monitor = Monitor(["a.example"], clock=FakeClock())
+    known = report("a.example")
+    monitor.record("a.example", known)
+    monitor.attach("a.example", with_propagation(known))
+    unknown = DomainReport(
+        "a.example", report("a.example", dmarc=Status.UNKNOWN).checks,
+        datetime(2030, 1, 1, tzinfo=UTC),
+    )  # fmt: skip
+    monitor.record("a.example", unknown, propagation_pending=True)
+    view = monitor.view("a.example", "dmarc")
+    assert view.stale_reason and view.shown is not None and view.shown.propagation is not None
+
+
+# -- watch mode's schedule ---------------------------------------------------------------------
+
+
+def test_watches_due_every_interval_and_expire_after_the_limit() -> None:
+    clock = FakeClock()
+    watches = Watches(clock, interval=15, limit=3600)
+    assert watches.label("a.example") is None
+    watches.start("a.example")
+    assert watches.due() == ["a.example"]
+    watches.rechecked("a.example")
+    assert watches.due() == []
+    clock.now += 14.9
+    assert watches.due() == []
+    clock.now += 0.1
+    assert watches.due() == ["a.example"]
+    assert watches.label("a.example") == "watching · 60 min left"
+    clock.now += 3600 - 15 - 60
+    assert watches.label("a.example") == "watching · 1 min left"
+    assert watches.expired() == []
+    clock.now += 60
+    assert watches.expired() == ["a.example"] and watches.due() == []
+    assert watches.stop("a.example") and not watches.stop("a.example")
+    assert settled(report("a.example", bimi=Status.NONE))
+    assert not settled(report("a.example", dmarc=Status.UNKNOWN))
+    assert not settled(report("a.example", spf=Status.WARN))
+    with pytest.raises(ValueError):
+        Watches(clock, interval=0)

@@ -56,7 +56,8 @@ def config_text(server: DnsServer, domains: list[str], *, timeout: float = 0.5) 
     body = "".join(f'\n[[domains]]\nname = "{d}"\n' for d in domains)
     return (
         "# test config\n[settings]\ninterval = 300\n"
-        f'timeout = {timeout}\nretries = 0\nnameservers = ["{server.address}"]\nhistory = false\n\n'
+        f'timeout = {timeout}\nretries = 0\nnameservers = ["{server.address}"]\nhistory = false\n'
+        f"port = {server.port}\n\n"
         '[relay]\nmx = ["*.esm-relay.example"]\nspf_include = ["_spf.esm-relay.example"]\n'
         'dkim_selectors = ["esm"]\n' + body
     )
@@ -110,9 +111,17 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str = ""
 
 def all_checked(app: EsmApp) -> Callable[[], bool]:
     return lambda: all(
-        app.monitor.report(d) is not None and not app.monitor.is_checking(d)
+        app.monitor.report(d) is not None
+        and not app.monitor.is_checking(d)
+        and not app.monitor.view(d, "mx").propagation_pending
         for d in app.monitor.domains
     )
+
+
+async def settled(pilot: Pilot, app: EsmApp) -> None:
+    """Every domain checked, no check running, and the screen caught up with the results."""
+    await wait_for(pilot, all_checked(app), "all checks")
+    await pilot.pause()
 
 
 def screen_text(app: EsmApp) -> str:
@@ -173,7 +182,7 @@ async def test_cards_fill_in_with_glyph_colour_class_and_word(
 ) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, all_checked(app), "first checks")
+        await settled(pilot, app)
         assert demo_server.address in app.sub_title
         assert app.title == "esm-tui"
         statuses = {d: app.monitor.domain_status(d) for d in DEMO}
@@ -191,15 +200,15 @@ async def test_cards_fill_in_with_glyph_colour_class_and_word(
             assert view.status is not None
             assert view.status.word in card_text(app, check).splitlines()[0]
             assert card.has_class(f"-{view.status.value}")
-            assert re.search(r"checked \d+ s ago", card_text(app, check))
+            assert re.search(r"\d+ s ago · next", card_text(app, check))
         text = screen_text(app)
-        assert "✗ FAIL" in text and "next in" in text
+        assert "✗ FAIL" in text and "· next " in text
 
 
 async def test_fits_in_80_by_24(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         screen = app.screen.region
         for check in CHECK_NAMES:
             region = app.query_one(f"#card-{check}", RecordCard).region
@@ -216,7 +225,7 @@ async def test_fits_in_80_by_24(config_path: Path) -> None:
 async def test_arrow_keys_move_between_cards(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await pilot.press("enter")  # from the list into the cards
         assert isinstance(app.focused, RecordCard) and app.focused.check == "mx"
         await pilot.press("right")
@@ -235,7 +244,7 @@ async def test_no_color_keeps_glyphs_and_words(
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app(config_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         assert app.no_color
         text = screen_text(app)
         assert "✓ OK" in text and "✗ FAIL" in text
@@ -247,15 +256,18 @@ async def test_no_color_keeps_glyphs_and_words(
 async def test_r_rechecks_the_selected_domain_bypassing_the_cache(
     config_path: Path, demo_server: DnsServer
 ) -> None:
-    app = make_app(config_path)
+    # Through a checker: no propagation, whose direct questions would blur the count.
+    gate = Gate()
+    app = make_app(config_path, checker=gate.checker)
+    gate.app = app
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await select(pilot, app, "good.example")
         before = demo_server.queries[("_dmarc.good.example.", "TXT")]
         started = app.monitor.checks_started
         await pilot.press("r")
         await wait_for(pilot, lambda: app.monitor.checks_started == started + 1)
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         # The answers were cached for most of the interval: only a fresh check asks again.
         assert demo_server.queries[("_dmarc.good.example.", "TXT")] == before + 1
         assert app.monitor.checks_started == started + 1
@@ -266,7 +278,7 @@ async def test_two_quick_r_presses_leave_one_check_running(config_path: Path) ->
     app = make_app(config_path, checker=gate.checker)
     gate.app = app
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await select(pilot, app, "good.example")
         started = app.monitor.checks_started
         gate.close()  # the recheck stays in flight until the test lets it finish
@@ -283,7 +295,7 @@ async def test_two_quick_r_presses_leave_one_check_running(config_path: Path) ->
         assert app.check_action("recheck", ()) is None  # greyed out while it runs
         assert app.monitor.running_checks() == 1
         gate.open()
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         assert app.monitor.checks_started == started + 1
         assert app.monitor.max_running_per_domain == 1
         assert app.check_action("recheck", ()) is True
@@ -294,7 +306,7 @@ async def test_spinner_while_checking_keeps_the_previous_result(config_path: Pat
     app = make_app(config_path, checker=gate.checker)
     gate.app = app
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await select(pilot, app, "good.example")
         gate.close()
         await pilot.press("r")
@@ -305,18 +317,18 @@ async def test_spinner_while_checking_keeps_the_previous_result(config_path: Pat
         assert app.query_one("#card-spf", RecordCard).has_class("-checking")
         assert "⟳" in sidebar(app)[0]
         gate.open()
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         assert "checking" not in card_text(app, "spf")
 
 
 async def test_capital_r_rechecks_every_domain(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         started = app.monitor.checks_started
         await pilot.press("R")
         await wait_for(pilot, lambda: app.monitor.checks_started == started + len(DEMO))
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         assert "Rechecking 4 domain(s)" in notes(app)
         assert app.monitor.max_running_per_domain == 1
 
@@ -329,7 +341,7 @@ async def test_a_status_change_raises_a_notification(
 ) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         assert app.monitor.view("late.example", "dmarc").status == Status.FAIL
         demo_server.records.replace(DELAYED_NAME, "TXT", f'"{DELAYED_VALUE}"')
         await select(pilot, app, "late.example")
@@ -364,13 +376,13 @@ async def test_unknown_keeps_the_last_result_marked_stale(
 ) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await select(pilot, app, "good.example")
         assert app.monitor.view("good.example", "dmarc").status == Status.OK
         demo_server.records.set_behaviour("_dmarc.good.example.", "servfail")
         await pilot.press("r")
         await wait_for(pilot, lambda: app.monitor.view("good.example", "dmarc").stale_reason)
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         view = app.monitor.view("good.example", "dmarc")
         assert view.latest is not None and view.latest.status == Status.UNKNOWN
         text = card_text(app, "dmarc")
@@ -391,7 +403,7 @@ async def test_enter_opens_the_detail_with_raw_records_findings_and_fix(
 ) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(100, 60)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         screen = await open_card(pilot, app, "shop.example", "dmarc")
         result = app.monitor.view("shop.example", "dmarc").shown
         assert result is not None and result.findings and result.fix is not None
@@ -414,7 +426,7 @@ async def test_enter_opens_the_detail_with_raw_records_findings_and_fix(
 async def test_spf_detail_shows_the_include_tree(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(100, 60)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await open_card(pilot, app, "good.example", "spf")
         text = screen_text(app)
         assert "Include tree" in text
@@ -433,8 +445,8 @@ async def test_dkim_detail_has_a_section_per_selector(
         path.read_text().replace('dkim_selectors = ["esm"]', 'dkim_selectors = ["esm", "second"]')
     )
     app = make_app(path)
-    async with app.run_test(size=(100, 60)) as pilot:
-        await wait_for(pilot, all_checked(app))
+    async with app.run_test(size=(100, 100)) as pilot:
+        await settled(pilot, app)
         await open_card(pilot, app, "good.example", "dkim")
         text = screen_text(app)
         assert "Selectors (2)" in text
@@ -445,7 +457,7 @@ async def test_dkim_detail_has_a_section_per_selector(
 async def test_a_click_on_a_card_opens_its_detail(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await pilot.click("#card-mx")
         await wait_for(pilot, lambda: detail_shown(app))
         assert app.screen.check == "mx"  # type: ignore[attr-defined]
@@ -455,7 +467,7 @@ async def test_a_click_on_a_card_opens_its_detail(config_path: Path) -> None:
 async def test_a_click_on_a_domain_selects_it(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await pilot.click("#domains", offset=(3, 3))  # the third line: broken.example
         await wait_for(pilot, lambda: app.selected == "broken.example")
 
@@ -465,7 +477,7 @@ async def test_the_open_detail_follows_new_results(
 ) -> None:
     app = make_app(config_path)
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await open_card(pilot, app, "late.example", "dmarc")
         await wait_for(pilot, lambda: "✗ FAIL  DMARC of late.example" in screen_text(app))
         demo_server.records.replace(DELAYED_NAME, "TXT", f'"{DELAYED_VALUE}"')
@@ -480,7 +492,7 @@ async def test_the_open_detail_follows_new_results(
 async def test_c_copies_the_record_to_publish(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await select(pilot, app, "late.example")
         app.query_one("#card-dmarc", RecordCard).focus()
         await pilot.pause()
@@ -504,7 +516,7 @@ async def test_c_copies_the_record_to_publish(config_path: Path) -> None:
 async def test_copy_is_greyed_out_without_a_fix(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await select(pilot, app, "good.example")
         app.query_one("#card-mx", RecordCard).focus()
         await pilot.pause()
@@ -523,7 +535,7 @@ async def test_hostile_txt_records_are_shown_literally(
     path.write_text(config_text(demo_server, ["hostile.example"]), encoding="utf-8")
     app = make_app(path)
     async with app.run_test(size=(120, 50)) as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         assert app.monitor.report("hostile.example") is not None
         dmarc = app.monitor.view("hostile.example", "dmarc").shown
         assert dmarc is not None and HOSTILE_DMARC in dmarc.records
@@ -554,7 +566,7 @@ async def test_hostile_txt_records_are_shown_literally(
 async def test_a_adds_a_domain_and_saves_it(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await pilot.press("a")
         assert isinstance(app.screen, AddDomainScreen)
         await pilot.press(*"not a domain", "enter")
@@ -588,7 +600,7 @@ async def test_escape_cancels_adding(config_path: Path) -> None:
 async def test_d_removes_a_domain_after_confirmation(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await select(pilot, app, "shop.example")
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmScreen)
@@ -617,7 +629,7 @@ async def test_a_config_changed_on_disk_is_reloaded_before_saving(
 ) -> None:
     app = make_app(config_path, watch_config=False)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         # Someone edits the file while the dashboard runs (the app has not noticed yet).
         config_path.write_text(config_text(demo_server, [*DEMO, "other.example"]))
         await pilot.press("a", *"new.example", "enter")
@@ -631,7 +643,7 @@ async def test_a_config_changed_on_disk_is_reloaded_before_saving(
 async def test_config_reloads_while_running(config_path: Path, demo_server: DnsServer) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         config_path.write_text("[settings]\ninterval = 'soon'\n")
         app._poll_config()
         await wait_for(
@@ -662,7 +674,7 @@ async def test_command_line_domains_are_shown_but_not_saved(
 ) -> None:
     app = make_app(config_path, extra_domains=["extra.example", "good.example"])
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         assert app.monitor.domains == [*DEMO, "extra.example"]
         await select(pilot, app, "extra.example")
         await pilot.press("d", "y")
@@ -676,7 +688,7 @@ async def test_command_line_domains_are_shown_but_not_saved(
 async def test_slash_filters_the_list(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         domains = app.query_one("#domains", DomainList)
         await pilot.press("slash", *"SHO")
         assert domains.visible == ["shop.example"]
@@ -706,7 +718,7 @@ async def test_question_mark_shows_the_keys(config_path: Path) -> None:
 async def test_the_command_palette_offers_the_same_actions(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in ("Recheck domain", "Recheck all domains", "Add domain", "Remove domain"):
             assert title in titles
@@ -727,7 +739,7 @@ async def test_the_command_palette_offers_the_same_actions(config_path: Path) ->
 async def test_q_quits(config_path: Path) -> None:
     app = make_app(config_path)
     async with app.run_test() as pilot:
-        await wait_for(pilot, all_checked(app))
+        await settled(pilot, app)
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running

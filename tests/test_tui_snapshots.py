@@ -9,6 +9,7 @@ Regenerate with `pytest tests/test_tui_snapshots.py --snapshot-update` and look 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,10 @@ from esm_tui.model import (
     Finding,
     Fix,
     FixRecord,
+    Propagation,
+    PropagationState,
     RecordResult,
+    ServerAnswer,
     Severity,
     Status,
 )
@@ -214,11 +218,37 @@ class StillClock:
         return self.now
 
 
+def inconsistent(report: DomainReport) -> DomainReport:
+    """Every record: ns1 has it, ns2 lags behind with an older serial (no clock in the words)."""
+    checks = {}
+    for name, result in report.checks.items():
+        servers = (
+            ServerAnswer("192.0.2.1:53", "authoritative", "NOERROR", result.records, 300,
+                         2026112702, "ns1.example.net."),
+            ServerAnswer("192.0.2.2:53", "authoritative", "NXDOMAIN", (), 300, 2026112601,
+                         "ns2.example.net."),
+            ServerAnswer("127.0.0.1:5353", "resolver", "NOERROR", result.records, 287),
+        )  # fmt: skip
+        propagation = Propagation(
+            PropagationState.INCONSISTENT, None, servers,
+            "ns2.example.net. (192.0.2.2:53, SOA serial 2026112601) answers NXDOMAIN; "
+            "ns1.example.net. has serial 2026112702.",
+            ("192.0.2.2:53",),
+        )  # fmt: skip
+        checks[name] = replace(result, propagation=propagation)
+    return replace(report, checks=checks)
+
+
+async def fixed_propagation(report: DomainReport, fresh: bool) -> DomainReport:
+    return inconsistent(report)
+
+
 def snapshot_app(domains: tuple[str, ...] = ("good.example", "shop.example", "broken.example"),
-                 ) -> tuple[EsmApp, StillClock]:  # fmt: skip
+                 propagation: bool = False) -> tuple[EsmApp, StillClock]:  # fmt: skip
     clock = StillClock()
     app = EsmApp(
-        Config(settings=Settings(interval=300)),
+        Config(settings=Settings(interval=300, history=False)),
+        propagator=fixed_propagation if propagation else None,
         nameservers=[("127.0.0.1", 5353)],
         extra_domains=domains,
         checker=FixedChecks(),
@@ -230,7 +260,12 @@ def snapshot_app(domains: tuple[str, ...] = ("good.example", "shop.example", "br
 
 async def settle(pilot: Pilot, app: EsmApp, checks: int) -> None:
     for _ in range(400):
-        if app.monitor.checks_started >= checks and not app.monitor.running_checks():
+        pending = any(app.monitor.view(d, "mx").propagation_pending for d in app.monitor.domains)
+        if (
+            app.monitor.checks_started >= checks
+            and not app.monitor.running_checks()
+            and not pending
+        ):
             break
         await pilot.pause(0.02)
     assert app.monitor.checks_started == checks
@@ -299,3 +334,15 @@ def test_detail_dkim_selectors_120x40(snap_compare: Callable[..., bool]) -> None
 def test_empty_dashboard_80x24(snap_compare: Callable[..., bool]) -> None:
     app, _clock = snapshot_app(domains=())
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_detail_propagation_matrix_120x40(snap_compare: Callable[..., bool]) -> None:
+    app, clock = snapshot_app(propagation=True)
+    run_before = prepare(clock, "good.example", detail="dmarc", stale=False)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_dashboard_propagation_80x24(snap_compare: Callable[..., bool]) -> None:
+    app, clock = snapshot_app(propagation=True)
+    run_before = prepare(clock, "good.example", stale=False)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -42,6 +42,8 @@ CODES: dict[str, str] = {
     "bimi.declined": "A declination record (v=BIMI1; l=; a=;): the domain shows no logo.",
     "bimi.missing": "bimi = true, but no BIMI record is published.",
     "bimi.not-bimi1": "The record at default._bimi does not start with v=BIMI1.",
+    "bimi.foreign-record": "TXT data at default._bimi that is no BIMI record at all (e.g. a "
+    "wildcard's SPF record): ignored, as receivers do, when BIMI is not expected.",
     "bimi.multiple-records": "More than one BIMI record (receivers then use none).",
     "bimi.syntax-error": "The BIMI record is not a valid tag list.",
     "bimi.l-missing": "The required l= tag is absent.",
@@ -232,6 +234,18 @@ def _evaluate(domain: DomainSettings, name: str, texts: tuple[str, ...]) -> _Eva
             REF_DISCOVERY,
         )
         return _Evaluation(Status.NONE, "no BIMI record (optional)", [finding])
+    if not records and not domain.bimi_expected and not any(map(_bimi_attempt, texts)):
+        # Receivers discard TXT records without v=BIMI1 (§7.2). A wildcard TXT (often
+        # "v=spf1 -all" for every name) answers here on many domains: not a broken BIMI
+        # record, and no reason for a red card on a record nobody asked for.
+        finding = Finding(
+            Severity.INFO,
+            "bimi.foreign-record",
+            f"The TXT data at {where} is not a BIMI record ({_quote(texts[0])}; a wildcard "
+            "record?); receivers ignore it. BIMI is optional and not expected for this domain.",
+            REF_DISCOVERY,
+        )
+        return _Evaluation(Status.NONE, "no BIMI record (optional)", [finding])
     if not records:
         finding = Finding(
             Severity.FAIL,
@@ -261,6 +275,15 @@ def _evaluate(domain: DomainSettings, name: str, texts: tuple[str, ...]) -> _Eva
         )
         return _Evaluation(Status.FAIL, "invalid BIMI record", [finding], shown=shown)
     return _evaluate_record(domain, name, record)
+
+
+def _bimi_attempt(text: str) -> bool:
+    """Whether a TXT record that does not start with v=BIMI1 still looks meant as BIMI
+    (misspelt version, tags out of order): it says BIMI, or it has an l= or a= tag."""
+    if "bimi" in text.lower():
+        return True
+    names = {part.split("=", 1)[0].strip(_WHITESPACE).lower() for part in text.split(";")}
+    return bool(names & {"l", "a"})
 
 
 def _evaluate_record(domain: DomainSettings, name: str, record: BimiRecord) -> _Evaluation:

@@ -30,6 +30,18 @@ class CheckContext:
 
 def failure_finding(check: str, outcome: Failure) -> Finding:
     """The finding that explains an `unknown`: which query could not be answered, and why."""
+    if outcome.reason.startswith("CNAME"):
+        # Not transient like a timeout: the zone's aliases point back at each other. Still
+        # unknown (a resolver answers SERVFAIL, receivers get a temporary error), but the
+        # admin should hear that the fix is in the zone, not "the record may be fine".
+        return Finding(
+            Severity.WARN,
+            f"{check}.dns-failure",
+            f"Could not get {outcome.rdtype} {outcome.name}: {describe(outcome)}. Its aliases "
+            "(CNAME records) loop or chain too far, so no resolver can answer; fix the CNAME "
+            "records. esm-tui will ask again.",
+            "RFC 1034 §3.6.2",
+        )
     return Finding(
         Severity.WARN,
         f"{check}.dns-failure",

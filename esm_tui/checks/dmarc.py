@@ -18,6 +18,7 @@ asked anyway; only its absence then leaves the verdict open (`unknown`).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -114,26 +115,29 @@ class Lookup:
     domain: str  # lower-case, no trailing dot
     outcome: Outcome
 
+    # The views below are cached (the fields are frozen): the checks read them dozens of
+    # times per domain.
+
     @property
     def failed(self) -> bool:
         return isinstance(self.outcome, Failure)
 
-    @property
+    @functools.cached_property
     def texts(self) -> tuple[str, ...]:
         return tuple(self.outcome.texts()) if isinstance(self.outcome, Answer) else ()
 
-    @property
+    @functools.cached_property
     def dmarc(self) -> tuple[str, ...]:
         """RFC 9989 §4.10 step 2: only records that start with v=DMARC1 count."""
         return tuple(t for t in self.texts if starts_with_dmarc1(t))
 
-    @property
+    @functools.cached_property
     def record(self) -> str | None:
         """The DMARC record here, if exactly one (several are all discarded)."""
         found = self.dmarc
         return found[0] if len(found) == 1 else None
 
-    @property
+    @functools.cached_property
     def psd(self) -> str | None:
         """The psd tag of the record here ("y", "n", "u"), None when absent or unreadable."""
         if self.record is None:
@@ -166,7 +170,7 @@ class Discovery:
     def inherited(self) -> bool:
         return self.location is not None and self.location != self.domain
 
-    @property
+    @functools.cached_property
     def record(self) -> str | None:
         if self.location is None:
             return None
@@ -175,7 +179,7 @@ class Discovery:
                 return lookup.record
         return None
 
-    @property
+    @functools.cached_property
     def parsed(self) -> DmarcRecord | None:
         record = self.record
         if record is None:

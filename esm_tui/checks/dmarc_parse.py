@@ -12,6 +12,7 @@ letters, or a tag given twice (RFC 6376 §3.2, whose tag-list syntax DMARC uses)
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -149,6 +150,25 @@ def starts_with_dmarc1(text: str) -> bool:
 
 def parse_dmarc(text: str) -> DmarcRecord:
     """Parse one DMARC policy record (RFC 9989 §4.8)."""
+    if len(text) <= MEMO_MAX_TEXT:
+        return _parse_memo(text)
+    return _parse(text)
+
+
+#: Records memoized by `_parse_memo` (real ones are well under this); bounds the memory
+#: a flood of large hostile records could hold.
+MEMO_MAX_TEXT = 512
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_memo(text: str) -> DmarcRecord:
+    """The discovery, the policy checks and the report checks each read the same record;
+    `DmarcRecord` is frozen, so they share one parse. A syntax error is not memoized
+    (lru_cache stores no exception): it is raised afresh each time."""
+    return _parse(text)
+
+
+def _parse(text: str) -> DmarcRecord:
     if not starts_with_dmarc1(text):
         position = len(text) - len(text.lstrip(_WHITESPACE))
         raise DmarcSyntaxError("the record does not start with v=DMARC1", position)

@@ -228,7 +228,8 @@ def _judge_relay(
     return RelayNeeds(
         includes=wanted,
         missing_includes=tuple(n for n in wanted if n not in reached_by_draft),
-        ips=domain.spf_ips,
+        # Only the entries that are addresses: the fix writes them as ip4:/ip6: terms.
+        ips=tuple(e.strip() for e in domain.spf_ips if e not in relay.invalid),
         failing=relay.failures(),
     )
 

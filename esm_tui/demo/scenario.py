@@ -25,6 +25,7 @@ timeout = 2.0
 retries = 1
 nameservers = ["{nameserver}"]
 history = false
+port = {port}
 
 [relay]
 mx = ["*.esm-relay.example"]
@@ -62,7 +63,10 @@ class Demo:
         domains = "".join(f'\n[[domains]]\nname = "{d}"\n' for d in DEMO_DOMAINS)
         self.config_path.write_text(
             _CONFIG.format(
-                interval=self.interval, nameserver=self.server.address, domains=domains
+                interval=self.interval,
+                nameserver=self.server.address,
+                port=self.server.port,
+                domains=domains,
             ),
             encoding="utf-8",
         )

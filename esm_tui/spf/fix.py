@@ -19,7 +19,14 @@ from esm_tui.spf.draft import Draft, Slot, format_range, is_mechanism
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.evaluate import MAX_VOID_LOOKUPS
 from esm_tui.spf.flatten import limit_lookups
-from esm_tui.spf.parse import Mechanism, Modifier, is_spf_record, parse_term, split_terms
+from esm_tui.spf.parse import (
+    Mechanism,
+    Modifier,
+    is_spf_record,
+    parse_lenient,
+    parse_term,
+    split_terms,
+)
 from esm_tui.spf.tree import TreeNode
 
 __all__ = [
@@ -173,6 +180,11 @@ def fix_record(
 
 
 def _take_terms(draft: Draft, text: str) -> None:
+    record, errors = parse_lenient(text)
+    if not errors:
+        # The common case, from the parser's memo: the very terms the loop below makes.
+        draft.slots.extend(Slot(term.text, term) for term in record.terms)
+        return
     seen: set[str] = set()
     for start, token in split_terms(text):
         try:

@@ -122,7 +122,8 @@ def reached(tree: TreeNode) -> set[str]:
 def judge_tree(verdict: Verdict, tree: TreeNode, record: SpfRecord) -> None:
     for node in tree.nodes():
         for error in node.errors:
-            if error.code == "spf.dns-failure":
+            if not error.definite:
+                # A DNS failure or a walk cut short: without a definite failure, unknown.
                 verdict.incomplete = True
             verdict.add(error.severity, error.code, error.message, error.ref, error.definite)
     _judge_all(verdict, tree, record)

@@ -7,6 +7,7 @@ supplies as a coroutine function so this module does no I/O itself.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import time
@@ -50,11 +51,11 @@ class MacroString:
     text: str
     parts: tuple[Part, ...] = ()
 
-    @property
+    @functools.cached_property
     def letters(self) -> frozenset[str]:
         return frozenset(p.letter for p in self.parts if isinstance(p, Macro))
 
-    @property
+    @functools.cached_property
     def is_static(self) -> bool:
         """No macro at all: the value is known without a message or a client address."""
         return not any(isinstance(p, Macro) for p in self.parts)

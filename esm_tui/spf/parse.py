@@ -8,6 +8,7 @@ ignored (§6).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -70,28 +71,31 @@ Term = Mechanism | Modifier
 
 @dataclass(frozen=True)
 class SpfRecord:
+    """A parsed record. Frozen, and shared between callers (see `_clean_record`), so the
+    derived views below are computed once per record."""
+
     text: str
     terms: tuple[Term, ...]
 
-    @property
+    @functools.cached_property
     def mechanisms(self) -> tuple[Mechanism, ...]:
         return tuple(t for t in self.terms if isinstance(t, Mechanism))
 
-    @property
+    @functools.cached_property
     def redirect(self) -> Modifier | None:
         return self._modifier("redirect")
 
-    @property
+    @functools.cached_property
     def exp(self) -> Modifier | None:
         return self._modifier("exp")
 
-    @property
+    @functools.cached_property
     def unknown_modifiers(self) -> tuple[Modifier, ...]:
         return tuple(
             t for t in self.terms if isinstance(t, Modifier) and t.name not in ("redirect", "exp")
         )
 
-    @property
+    @functools.cached_property
     def all(self) -> Mechanism | None:
         """The first `all`: evaluation never goes past it (§5.1)."""
         return next((m for m in self.mechanisms if m.name == "all"), None)
@@ -119,6 +123,30 @@ def parse_spf(text: str) -> SpfRecord:
 def parse_lenient(text: str) -> tuple[SpfRecord, list[tuple[str, SpfSyntaxError]]]:
     """For counting and repairs, not for evaluation: the record made of its valid terms
     (a repeated redirect/exp dropped), and each rejected term with its error, in order."""
+    if len(text) <= MEMO_MAX_TEXT:
+        clean = _clean_record(text)
+        if clean is not None:
+            return clean, []
+    return _parse_lenient(text)
+
+
+#: Records memoized by `_clean_record`: real ones are a few hundred characters; the bounds
+#: keep a flood of large hostile records from holding more than a few tens of MB.
+MEMO_MAX_TEXT = 512
+MEMO_MAX_TERMS = 40
+
+
+@functools.lru_cache(maxsize=2048)
+def _clean_record(text: str) -> SpfRecord | None:
+    """The record when it parses without error (and is small), else None: errors are not
+    memoized, as an exception object must be raised afresh each time. A shared include is
+    met by every domain that uses it, and a domain's own record by its syntax check, its
+    tree walk and each check_host() run; records are frozen, so they can share one parse."""
+    record, errors = _parse_lenient(text)
+    return None if errors or len(record.terms) > MEMO_MAX_TERMS else record
+
+
+def _parse_lenient(text: str) -> tuple[SpfRecord, list[tuple[str, SpfSyntaxError]]]:
     if not is_spf_record(text):
         return SpfRecord(text, ()), [(text, _version_error(text))]
     terms: list[Term] = []

@@ -27,7 +27,7 @@ import dns.name
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, describe
 from esm_tui.model import Severity
 from esm_tui.spf.errors import SpfSyntaxError, quote
-from esm_tui.spf.evaluate import MAX_NAMES, Resolver
+from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_NAMES, Resolver
 from esm_tui.spf.macros import MacroEnv, MacroString, expand, presentation, query_name
 from esm_tui.spf.parse import Mechanism, Modifier, SpfRecord, is_spf_record, parse_spf
 
@@ -38,6 +38,15 @@ STATIC_LETTERS = frozenset("do")
 #: Stop descending after this many records: a real evaluation stops at 10 lookups anyway,
 #: and a hostile tree must not make one check ask thousands of names.
 MAX_NODES = 60
+#: Queries one walk may ask. A counted term asks at most 1 + 2 × MAX_NAMES (an mx: its MX,
+#: then A and AAAA of up to 10 hosts), so a tree within the 10-lookup limit needs at most
+#: 210; once more were asked the tree is over the limit whatever the rest would answer.
+#: Without this, 60 records of 500 mx terms each made one check ask ~20,000 names.
+MAX_QUERIES = 256
+#: Characters of included/redirected records one walk parses. A TXT record holds up to
+#: ~64 KiB and parsing one takes ~0.1 s of CPU: 60 of them stalled the event loop (and so
+#: every other query in flight) for seconds. No real tree comes near this.
+MAX_TEXT = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -168,6 +177,10 @@ class _Walker:
         self.resolver = resolver
         self.domain = _plain(domain)
         self.nodes = 1
+        self.queries = 0
+        self.text = 0
+        #: Why branches were cut short ("queries", "text", "depth"): each is said once.
+        self.cuts: set[str] = set()
 
     async def fill(self, node: TreeNode, record: SpfRecord, path: tuple[str, ...]) -> None:
         """Cost the record's terms as a no-match evaluation meets them, then its redirect."""
@@ -179,7 +192,13 @@ class _Walker:
                     node.flattenable = False  # an include of it matches every address
                 break
             reached.append(mechanism)
-        results = await asyncio.gather(*(self.term(node, m, path) for m in reached))
+        # ip4/ip6 terms ask nothing: taken here, in order, not as tasks (a task costs more
+        # than such a term, and provider records are mostly addresses).
+        lookups = [m for m in reached if not self.address(node, m)]
+        if len(lookups) == 1:
+            results = [await self.term(node, lookups[0], path)]
+        else:
+            results = await asyncio.gather(*(self.term(node, m, path) for m in lookups))
         node.children.extend(child for child in results if child is not None)
         redirect = record.redirect
         if redirect is not None and node.all is None:
@@ -187,14 +206,20 @@ class _Walker:
             if child is not None:
                 node.children.append(child)
 
+    def address(self, node: TreeNode, mechanism: Mechanism) -> bool:
+        """Take an ip4/ip6 term into the node; False for any other term."""
+        if mechanism.name not in ("ip4", "ip6"):
+            return False
+        if mechanism.qualifier == "+" and mechanism.network is not None:
+            node.ranges.append(mechanism.network)
+        elif mechanism.qualifier != "+":
+            node.flattenable = False
+        return True
+
     async def term(
         self, node: TreeNode, mechanism: Mechanism, path: tuple[str, ...]
     ) -> TreeNode | None:
-        if mechanism.name in ("ip4", "ip6"):
-            if mechanism.qualifier == "+" and mechanism.network is not None:
-                node.ranges.append(mechanism.network)
-            elif mechanism.qualifier != "+":
-                node.flattenable = False
+        if self.address(node, mechanism):
             return None
         if mechanism.qualifier != "+":
             node.flattenable = False
@@ -260,6 +285,9 @@ class _Walker:
         """Ask; a failure makes the tree incomplete when the counts depend on the answer
         (`counts`), else it only stops the branch from being written as fixed ranges."""
         text = name.to_text(True) if isinstance(name, dns.name.Name) else presentation(name)
+        if self.queries >= MAX_QUERIES:
+            return self.over_budget(node, text, rdtype, term)
+        self.queries += 1
         outcome = await self.resolver.query(text, rdtype)
         if isinstance(outcome, Failure):
             node.flattenable = False
@@ -275,6 +303,34 @@ class _Walker:
                 )
             )
         return outcome
+
+    def over_budget(self, node: TreeNode, name: str, rdtype: str, term: str) -> Failure:
+        """Not asked: the walk spent its query budget.
+
+        Not a DNS failure: the tree is already over the lookup limit (see MAX_QUERIES), so
+        the verdict stands; only the counts become lower bounds."""
+        self.cut(
+            node,
+            "queries",
+            Severity.INFO,
+            f"{quote(term)} and later terms were not resolved: the walk stopped after "
+            f"{MAX_QUERIES} DNS queries, far past what {MAX_LOOKUPS} lookups can need; "
+            "the counts shown are lower bounds",
+        )
+        return Failure(name, rdtype, f"not asked: more than {MAX_QUERIES} queries in one walk")
+
+    def cut(self, node: TreeNode, why: str, severity: Severity, message: str) -> None:
+        """A branch the walk does not follow: said once per reason, not once per branch.
+
+        definite=False: the counts are lower bounds, so without a definite failure the
+        card is unknown rather than a possibly false green."""
+        node.flattenable = False
+        if why in self.cuts:
+            return
+        self.cuts.add(why)
+        node.errors.append(
+            TreeError("spf.tree-truncated", severity, message, "RFC 7208 §4.6.4", definite=False)
+        )
 
     async def is_void(
         self, node: TreeNode, mechanism: Mechanism, name: str, rdtypes: tuple[str, ...]
@@ -378,6 +434,18 @@ class _Walker:
                 )
             )
             return node
+        if len(path) > MAX_LOOKUPS:
+            # This include is lookup number len(path) on its own path: the tree is over
+            # the limit already. Going deeper would only let a slow (tar-pit) zone hold
+            # the check for one more round trip per level.
+            self.cut(
+                node,
+                "depth",
+                Severity.INFO,
+                f"{quote(via)} was not followed: it is {len(path)} includes deep, over the "
+                f"{MAX_LOOKUPS}-lookup limit on that path alone; the counts are lower bounds",
+            )
+            return node
         self.nodes += 1
         if self.nodes > MAX_NODES:
             node.errors.append(
@@ -390,6 +458,9 @@ class _Walker:
             )
             node.flattenable = False
             return node
+        if self.text > MAX_TEXT:
+            self.cut_text(node, via)
+            return node
         outcome = await self.query(node, target, "TXT", via)
         if isinstance(outcome, Failure):
             return node
@@ -397,6 +468,16 @@ class _Walker:
         if record is not None:
             await self.fill(node, record, (*path, target))
         return node
+
+    def cut_text(self, node: TreeNode, via: str) -> None:
+        self.cut(
+            node,
+            "text",
+            Severity.WARN,
+            f"{quote(via)} and what follows were not evaluated: the records of the "
+            f"include/redirect tree add up to more than {MAX_TEXT // 1024} KiB, so the "
+            "lookups cannot all be counted",
+        )
 
     def select(
         self, node: TreeNode, outcome: Outcome, via: str, kind: str, ref: str
@@ -418,6 +499,10 @@ class _Walker:
         if len(spf) > 1:
             reason = f"{node.domain} has {len(spf)} SPF records"
             node.errors.append(self.invalid(via, kind, reason, "RFC 7208 §4.5"))
+            return None
+        self.text += len(spf[0])
+        if self.text > MAX_TEXT:
+            self.cut_text(node, via)
             return None
         try:
             record = parse_spf(spf[0])

@@ -36,6 +36,9 @@ class DomainSummary(Widget):
     counts: reactive[str] = reactive("")
     """"1 fail · 2 warn" for the five records."""
 
+    watch: reactive[str | None] = reactive(None)
+    """`watching · 42 min left` while the domain is in watch mode."""
+
     def watch_status(self, status: Status | None) -> None:
         self.remove_class(*ALL_CLASSES.split())
         self.add_class(css_class(status))
@@ -48,10 +51,12 @@ class DomainSummary(Widget):
         if self.domain is None:
             return Content("")
         lines = [
-            Content.assemble(badge(self.status), " overall"),
+            Content.assemble(badge(self.status, gap=1), "overall"),
             Content.styled(self.counts, "$text-muted"),
-            Content.assemble(("enter", "bold"), " detail · ", ("c", "bold"), " copy"),
-            Content.assemble(("r", "bold"), " recheck · ", ("R", "bold"), " all"),
+            # The spaces end the key's span (see `badge`): "enter detail · c copy".
+            Content.assemble(("enter ", "bold"), "detail · ", ("c ", "bold"), "copy"),
+            Content.assemble(("r ", "bold"), "recheck · ", ("R ", "bold"), "all"),
+            Content.assemble(("w ", "bold"), _watch_hint(self.watch)),
         ]
         return Content("\n").join(line.truncate(width, ellipsis=True) for line in lines)
 
@@ -79,7 +84,11 @@ class CardGrid(Grid):
         return self.query_one(f"#card-{check}", RecordCard)
 
     def show(
-        self, domain: str | None, views: Mapping[str, CardView], status: Status | None
+        self,
+        domain: str | None,
+        views: Mapping[str, CardView],
+        status: Status | None,
+        watch: str | None = None,
     ) -> None:
         """Give every card its view, and the summary tile the domain."""
         for card in self.cards:
@@ -88,6 +97,7 @@ class CardGrid(Grid):
         summary.domain = domain
         summary.status = status
         summary.counts = _counts(views)
+        summary.watch = watch
         summary.refresh()
 
     def tick(self) -> None:
@@ -108,12 +118,23 @@ class CardGrid(Grid):
 
 
 def _counts(views: Mapping[str, CardView]) -> str:
+    """`2 fail · 2 ok · 1 stale` (a stale card counts with the result it shows)."""
     statuses = [v.status for v in views.values() if v.status is not None]
     if not statuses:
         return "not checked yet"
     parts = [
-        f"{statuses.count(s)} {s.word.lower() if s != Status.UNKNOWN else 'unknown'}"
+        f"{statuses.count(s)} {'unknown' if s == Status.UNKNOWN else s.word.lower()}"
         for s in (Status.FAIL, Status.UNKNOWN, Status.WARN, Status.OK)
         if statuses.count(s)
     ]
+    stale = sum(1 for v in views.values() if v.stale_reason)
+    if stale:
+        parts.append(f"{stale} stale")
     return " · ".join(parts)
+
+
+def _watch_hint(watch: str | None) -> str:
+    """`watch`, or `unwatch · 42 min left` while watching (what `w` does now)."""
+    if watch is None:
+        return "watch"
+    return "unwatch · " + watch.removeprefix("watching · ")

@@ -44,11 +44,32 @@ def plain(value: object, style: str = "") -> Text:
     return Text(safe(value), style=style)
 
 
+#: Column styles that look alike but differ, taken in turn: with the gap after each cell
+#: (never before), a cell's text then starts a span of its own, whatever the cells before
+#: it hold. SVG renderers such as librsvg drop a span's leading spaces (see `badge`), which
+#: pulled a value onto its key ("adkims") or a wrapped answer to the left edge.
+COLUMN_STYLES = ("", "not bold")
+CELL_PADDING = (0, 2, 0, 0)
+
+
 def new_table(*columns: str) -> Table:
-    table = Table(box=None, show_edge=False, pad_edge=False, expand=True, header_style="bold")
+    table = Table(
+        box=None,
+        show_edge=False,
+        pad_edge=False,
+        expand=True,
+        header_style="bold",
+        padding=CELL_PADDING,
+    )
     for index, column in enumerate(columns):
         last = index == len(columns) - 1
-        table.add_column(column, overflow="fold", no_wrap=not last, ratio=3 if last else None)
+        table.add_column(
+            column,
+            overflow="fold",
+            no_wrap=not last,
+            ratio=3 if last else None,
+            style=COLUMN_STYLES[index % 2],
+        )
     return table
 
 
@@ -297,8 +318,9 @@ def finding_content(finding: Finding) -> Content:
     head = Content.assemble(
         severity_badge(finding.severity),
         "  ",
-        (safe(finding.code), "bold"),
-        ("  " + safe(finding.ref)) if finding.ref else "",
+        # The gap ends the code's span: a span's leading spaces vanish in SVG renderers.
+        (safe(finding.code) + ("  " if finding.ref else ""), "bold"),
+        safe(finding.ref) if finding.ref else "",
     )
     return head + Content("\n") + Content(safe(finding.message))
 

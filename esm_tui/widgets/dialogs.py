@@ -132,7 +132,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         width = max((len(k) for k, _ in self._keys), default=1)
         lines = [
-            Content.assemble((key.ljust(width), "bold $text-accent"), "  ", text)
+            # The gap is part of the key's span: text after it starts a span of its own
+            # (SVG renderers drop a span's leading spaces; see status.badge).
+            Content.assemble((key.ljust(width + 2), "bold $text-accent"), text)
             for key, text in self._keys
         ]
         lines += [Content("")] + [Content.styled(n, "$text-muted") for n in self._notes]

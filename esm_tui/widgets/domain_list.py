@@ -29,14 +29,27 @@ class DomainRow:
     name: str
     status: Status | None
     checking: bool = False
+    #: `watching · 42 min left` while the domain is in watch mode (`w`).
+    watch: str | None = None
+
+
+#: After the domain's name: a check is running / the domain is watched.
+CHECKING_MARK = "⟳"
+WATCH_MARK = "◉"
 
 
 def row_prompt(row: DomainRow) -> Content:
-    """`✗ FAIL broken.example`: the badge padded so the names line up."""
-    name = Content(display_safe(row.name))
-    if row.checking:
-        name = name + Content.styled(" ⟳", "$text-muted")
-    return Content.assemble(badge(row.status, width=6), " ", name)
+    """`✗ FAIL broken.example`: the badge padded so the names line up; a watched domain
+    gets a mark and a second line, `watching · 42 min left`."""
+    marks = [mark for on, mark in ((row.watch, WATCH_MARK), (row.checking, CHECKING_MARK)) if on]
+    # Spaces go at the end of a span, never at the start of the next (see `badge`).
+    name = Content(display_safe(row.name) + (" " if marks else ""))
+    line = Content.assemble(
+        badge(row.status, width=6, gap=1), name, (" ".join(marks), "$text-accent")
+    )
+    if row.watch is None:
+        return line
+    return Content("\n").join([line, Content.assemble("  ", (row.watch, "$text-accent"))])
 
 
 class DomainList(OptionList):

@@ -15,12 +15,21 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from esm_tui.model import Severity, Status
-from esm_tui.monitor import LABELS, CardView, timing
+from esm_tui.model import PropagationState, Severity, Status
+from esm_tui.monitor import LABELS, CardView, duration, timing
+from esm_tui.propagation.text import card_line
 from esm_tui.text import display_safe
 from esm_tui.widgets.status import ALL_CLASSES, GLYPH, STYLE, badge, css_class
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+#: How the propagation line looks: quiet when all is in place, louder while it moves.
+PROPAGATION_STYLE: dict[PropagationState, str] = {
+    PropagationState.PUBLISHED: "$text-muted",
+    PropagationState.PROPAGATING: "$text-accent",
+    PropagationState.NOT_PUBLISHED: "$text-muted",
+    PropagationState.INCONSISTENT: "$text-warning",
+}
 
 
 def lines_of(text: str, width: int, limit: int, style: str = "") -> list[Content]:
@@ -100,8 +109,11 @@ class RecordCard(Widget, can_focus=True):
         head = self._status_line(view)
         checked, upcoming = timing(view)
         one_line = f"{checked} · {upcoming}" if upcoming else checked
+        short = _short_timing(view)
         if len(one_line) <= width:
             foot = [Content.styled(one_line, "$text-muted")]
+        elif short is not None and len(short) <= width:
+            foot = [Content.styled(short, "$text-muted")]
         else:
             foot = [
                 Content.styled(t, "$text-muted").truncate(width, ellipsis=True)
@@ -117,12 +129,29 @@ class RecordCard(Widget, can_focus=True):
         return Content("\n").join([*lines, *foot])
 
     def _status_line(self, view: CardView) -> Content:
-        parts: list[Content] = [badge(view.status)]
+        # Each gap ends a span rather than starting the next (see `badge`).
+        parts: list[Content] = []
         if view.stale_reason:
-            parts.append(Content.styled(" · stale", "$text-warning"))
+            parts.append(Content.styled("· stale", "$text-warning"))
         if view.checking:
-            parts.append(Content.styled(f" {SPINNER[self.frame]} checking", "$text-muted"))
-        return Content("").join(parts)
+            parts.append(Content.styled(f"{SPINNER[self.frame]} checking", "$text-muted"))
+        head = badge(view.status, gap=1 if parts else 0)
+        spaced = [part + Content(" ") for part in parts[:-1]] + parts[-1:]
+        return Content("").join([head, *spaced])
+
+    def _propagation(self, view: CardView, width: int, limit: int) -> list[Content]:
+        """`published on 2/2 servers · cached at your resolver until 14:32` (or that the
+        authoritative servers are being asked)."""
+        shown = view.shown
+        if shown is None or limit <= 0:
+            return []
+        if view.propagation_pending and view.stale_reason is None:
+            return lines_of("propagation: asking…", width, 1, "$text-muted")
+        propagation = shown.propagation
+        if propagation is None and not view.propagation_asked:
+            return []  # propagation is off (or not asked yet)
+        style = PROPAGATION_STYLE[propagation.state] if propagation else "$text-muted"
+        return lines_of(card_line(propagation), width, limit, style)
 
     def _body(self, view: CardView, width: int, room: int) -> list[Content]:
         shown = view.shown
@@ -133,8 +162,12 @@ class RecordCard(Widget, can_focus=True):
         if view.stale_reason:
             reason = view.stale_reason.removeprefix("DNS query failed: ")
             stale = lines_of(f"stale: {reason}", width, 1 if room < 4 else 2, "$text-warning")
-        summary = lines_of(shown.summary, width, max(1, min(2, room - len(stale))))
-        body = [*summary, *stale][:room]
+        # After the summary, the propagation line: two lines where the summary leaves room.
+        wanted = len(lines_of(shown.summary, width, 2))
+        propagation = self._propagation(view, width, max(1, min(2, room - len(stale) - wanted)))
+        spare = room - len(stale) - len(propagation)
+        summary = lines_of(shown.summary, width, max(1, min(2, spare)))
+        body = [*summary, *stale, *propagation][:room]
         # Where there is room (a tall terminal), the findings that matter: two lines each
         # while that leaves every later finding at least one.
         findings = [f for f in shown.findings if f.severity != Severity.INFO]
@@ -145,6 +178,15 @@ class RecordCard(Widget, can_focus=True):
             limit = max(1, min(2, left - (len(findings) - index - 1)))
             status = Status.FAIL if finding.severity == Severity.FAIL else Status.WARN
             text = lines_of(finding.message, width - 2, limit)
-            body.append(Content.assemble((GLYPH[status], STYLE[status]), " ", text[0]))
-            body.extend(Content("  ") + line for line in text[1:])
+            body.append(Content.assemble((f"{GLYPH[status]} ", STYLE[status]), text[0]))
+            # A styled indent: its own span, so the text after it keeps its place in SVG.
+            body.extend(Content.styled("  ", STYLE[status]) + line for line in text[1:])
         return body
+
+
+def _short_timing(view: CardView) -> str | None:
+    """`12 s ago · next 5 min`: the foot in one line on a narrow card (80 columns)."""
+    if view.checking or view.checked_ago is None or view.next_in is None:
+        return None
+    upcoming = "due now" if view.next_in < 1 else duration(view.next_in)
+    return f"{duration(view.checked_ago)} ago · next {upcoming}"

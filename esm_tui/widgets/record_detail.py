@@ -31,6 +31,7 @@ from esm_tui.widgets.detail_sections import (
     tags_table,
 )
 from esm_tui.widgets.keys_footer import KeysFooter
+from esm_tui.widgets.propagation_view import propagation_matrix, propagation_summary
 from esm_tui.widgets.status import badge
 
 
@@ -48,8 +49,9 @@ def when_line(view: CardView) -> Content:
     return Content.styled(" · ".join(t for t in timing(view) if t), "$text-muted")
 
 
-def detail_widgets(domain: str, view: CardView) -> list[Widget]:
-    """Everything the screen shows for `view`, top to bottom."""
+def detail_widgets(domain: str, view: CardView, timeline: str | None = None) -> list[Widget]:
+    """Everything the screen shows for `view`, top to bottom; `timeline` is the record's
+    history in one line (None: history is off)."""
     result = view.shown
     label = LABELS.get(view.check, view.check)
     title = Content.assemble(
@@ -86,8 +88,29 @@ def detail_widgets(domain: str, view: CardView) -> list[Widget]:
     widgets += _records(result)
     widgets += _findings(result)
     widgets += _fix(result)
+    widgets += _propagation(view)
+    if timeline is not None:
+        widgets += section("History", timeline_widget(timeline))
     widgets += _parsed(result)
     return widgets
+
+
+def timeline_widget(timeline: str) -> Static:
+    return Static(Content(safe(timeline)), id="timeline")
+
+
+def _propagation(view: CardView) -> list[Widget]:
+    result = view.shown
+    if result is None:
+        return []
+    if view.propagation_pending and result.propagation is None:
+        waiting = Content.styled("Asking the authoritative servers…", "$text-muted")
+        return section("Propagation", block(waiting, "muted"), id="propagation")
+    propagation = result.propagation
+    parts: list[Widget] = [block(propagation_summary(propagation), "propagation-state")]
+    if propagation is not None:
+        parts.append(block(propagation_matrix(propagation), "table matrix"))
+    return section("Propagation", *parts, id="propagation")
 
 
 def _records(result: RecordResult) -> list[Widget]:
@@ -167,6 +190,8 @@ class RecordDetailScreen(Screen[None]):
         self.check = check
         self.view: CardView | None = None
         self._built: CardView | None = None  # what the content was last built from
+        #: The record's history in one line (None: history off, or not read yet).
+        self.timeline: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -187,21 +212,31 @@ class RecordDetailScreen(Screen[None]):
         """Show `view` (soon: the rebuild runs in the screen's message queue)."""
         self.post_message(self.Update(view))
 
+    def show_timeline(self, timeline: str | None) -> None:
+        """The record's history changed (read from the database off the event loop)."""
+        if timeline == self.timeline:
+            return
+        self.timeline = timeline
+        if self.view is not None:
+            self._built = None  # rebuild: the History section may be new
+            self.post_message(self.Update(self.view))
+
     async def on_record_detail_screen_update(self, message: Update) -> None:
         view = message.view
         before, self._built = self._built, view
         self.view = view
-        if before is not None and (before.shown, before.stale_reason, before.status) == (
-            view.shown,
-            view.stale_reason,
-            view.status,
-        ):
+        if before is not None and (
+            before.shown,
+            before.stale_reason,
+            before.status,
+            before.propagation_pending,
+        ) == (view.shown, view.stale_reason, view.status, view.propagation_pending):
             self.tick(view)
             return
         scroll = self.query_one("#detail", VerticalScroll)
         y = scroll.scroll_y
         await scroll.remove_children()
-        await scroll.mount_all(detail_widgets(self.domain, view))
+        await scroll.mount_all(detail_widgets(self.domain, view, self.timeline))
         scroll.scroll_to(y=y, animate=False, immediate=True)
 
     def tick(self, view: CardView) -> None:

@@ -45,13 +45,20 @@ def css_class(status: Status | None) -> str:
 ALL_CLASSES = " ".join(css_class(s) for s in (*Status, None))
 
 
-def badge(status: Status | None, *, width: int = 0) -> Content:
-    """`✓ OK`, `✗ FAIL`, `◌ ?`, `○ —`, or `… ` before the first check; padded to `width`."""
+def badge(status: Status | None, *, width: int = 0, gap: int = 0) -> Content:
+    """`✓ OK`, `✗ FAIL`, `◌ ?`, `○ —`, or `… ` before the first check; padded to `width`,
+    then `gap` spaces.
+
+    The padding and the gap are part of the badge's styled span on purpose: text that
+    follows should start with a visible character. An SVG export puts each span in its own
+    `<text>` element, and renderers such as librsvg drop a span's leading spaces, which
+    glued "✗ FAIL" to the domain name in the screenshots.
+    """
     if status is None:
         text, style = f"{PENDING_GLYPH} ", "$text-muted"
     else:
         text, style = f"{GLYPH[status]} {status.word}", STYLE[status]
-    return Content.styled(text.ljust(width), style)
+    return Content.styled(text.ljust(width) + " " * gap, style)
 
 
 def severity_badge(severity: Severity) -> Content:

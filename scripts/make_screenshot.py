@@ -1,0 +1,61 @@
+"""Make the README's screenshot: the app's own SVG export of `esm-tui --demo`.
+
+    .venv/bin/python scripts/make_screenshot.py [OUT.svg] [WIDTH] [HEIGHT] [DOMAIN]
+
+Defaults: docs/screenshot.svg, 80×24, broken.example selected. It runs the real demo (its
+DNS server on loopback, the real checks and propagation), waits until every domain is
+checked and its propagation is in, selects DOMAIN, clears the notifications and saves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from esm_tui.app import EsmApp, demo_config
+from esm_tui.config import load_config
+from esm_tui.demo.scenario import Demo
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "docs" / "screenshot.svg"
+
+
+def settled(app: EsmApp) -> bool:
+    monitor = app.monitor
+    return not monitor.running_checks() and all(
+        monitor.report(d) is not None and not monitor.view(d, "mx").propagation_pending
+        for d in monitor.domains
+    )
+
+
+async def make(out: Path, width: int, height: int, domain: str) -> None:
+    with Demo() as demo:
+        config = demo_config(load_config(demo.config_path), demo.server.port)
+        app = EsmApp(config, label="demo", watch_config=False)
+        async with app.run_test(size=(width, height)) as pilot:
+            for _ in range(600):
+                if settled(app):
+                    break
+                await pilot.pause(0.05)
+            else:
+                raise SystemExit("the demo's checks did not finish in 30 s")
+            app.domain_list.select(domain)
+            await pilot.pause(0.3)
+            app.clear_notifications()
+            await pilot.pause(0.1)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            app.save_screenshot(filename=out.name, path=str(out.parent))
+    print(f"wrote {out}")
+
+
+def main(argv: list[str]) -> None:
+    out = Path(argv[0]) if argv else DEFAULT_OUT
+    width = int(argv[1]) if len(argv) > 1 else 80
+    height = int(argv[2]) if len(argv) > 2 else 24
+    domain = argv[3] if len(argv) > 3 else "broken.example"
+    asyncio.run(make(out, width, height, domain))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
