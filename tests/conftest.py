@@ -12,7 +12,9 @@ from esm_tui.dns import Dns
 
 
 @pytest.fixture(autouse=True)
-def _private_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep every test (and the programs it starts) away from the user's config and history."""
     base = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("ESM_TUI_DATA_DIR", str(base / "data"))

@@ -71,7 +71,14 @@ def test_check_json_and_exit_code(tmp_path, env, demo_server, domain, code, stat
     assert list(entry["checks"]) == ["mx", "spf", "dkim", "dmarc", "bimi"]
     for result in entry["checks"].values():
         assert set(result) == {
-            "status", "summary", "query", "records", "ttl", "findings", "fix", "details",
+            "status",
+            "summary",
+            "query",
+            "records",
+            "ttl",
+            "findings",
+            "fix",
+            "details",
         }
         assert set(result["query"]) == {"name", "type"}
         assert result["status"] in {"ok", "warn", "fail", "unknown", "none"}
@@ -85,8 +92,10 @@ def test_check_json_and_exit_code(tmp_path, env, demo_server, domain, code, stat
 def test_check_unknown_exit_3_when_resolver_is_dead(tmp_path, env) -> None:
     config = tmp_path / "fast.toml"
     config.write_text("[settings]\ntimeout = 0.3\nretries = 0\n", encoding="utf-8")
-    out = run(["check", "--config", str(config), "--nameserver", "127.0.0.1:9", "--json",
-               "example.com"], env)
+    out = run(
+        ["check", "--config", str(config), "--nameserver", "127.0.0.1:9", "--json", "example.com"],
+        env,
+    )
     assert out.returncode == 3, out.stderr
     doc = json.loads(out.stdout)
     assert doc["status"] == "unknown"
@@ -95,8 +104,10 @@ def test_check_unknown_exit_3_when_resolver_is_dead(tmp_path, env) -> None:
 
 def test_check_table_fits_80_columns(tmp_path, env, demo_server) -> None:
     config = write_config(
-        tmp_path, demo_server, '[[domains]]\nname = "good.example"\n'
-        '[[domains]]\nname = "shop.example"\n[[domains]]\nname = "broken.example"\n'
+        tmp_path,
+        demo_server,
+        '[[domains]]\nname = "good.example"\n'
+        '[[domains]]\nname = "shop.example"\n[[domains]]\nname = "broken.example"\n',
     )
     out = run(["check", "--config", str(config)], env)
     assert out.returncode == 2

@@ -465,3 +465,31 @@ async def test_shared_names_are_asked_once_across_domains(
     assert dns_server.queries[("mx.shared.test.", "A")] == 1
     assert max(dns_server.queries.values()) == 1
     assert client.queries_sent == sum(dns_server.queries.values()) == len(dns_server.queries)
+
+
+async def test_replies_queued_while_the_loop_was_busy_are_read_at_once() -> None:
+    """Forty replies land while the event loop is blocked: the next loop iteration reads
+    them all (an asyncio datagram transport reads one per socket per iteration, and
+    under load every query then waited for the loop to come round again and again)."""
+    import socket
+
+    from esm_tui.udp import UdpMux
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    server.settimeout(2)
+    host, port = server.getsockname()
+    mux = UdpMux()
+    query = encode_query(dns.name.from_text("example.com."), dns.rdatatype.TXT)
+    exchanges = [asyncio.ensure_future(mux.exchange(query, host, port, 5)) for _ in range(40)]
+    await asyncio.sleep(0)  # every exchange sends its query
+    for _ in range(40):  # answered while the loop waits for this coroutine
+        data, source = server.recvfrom(512)
+        server.sendto(data[:2] + b"\x81\x80" + data[4:], source)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert all(not future.done() for future in exchanges)  # their tasks resume next
+    assert all(future.done() for future in mux._pending.values())
+    assert len(await asyncio.gather(*exchanges)) == 40
+    mux.close()
+    server.close()

@@ -49,8 +49,6 @@ def test_check_command_runs_without_textual(tmp_path, dns_server, records) -> No
         f" '--nameserver', {dns_server.address!r}, '--json', 'example.test'])\n"
         "print('TEXTUAL' if 'textual' in sys.modules else 'NO-TEXTUAL', rc, file=sys.stderr)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stderr.strip().splitlines()[-1].startswith("NO-TEXTUAL"), out.stderr
     assert '"domain": "example.test"' in out.stdout

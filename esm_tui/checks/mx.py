@@ -7,6 +7,7 @@ answers between domains that use the same hosts.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, replace
@@ -84,6 +85,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=256)  # the same few [relay] patterns, for every host
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     # A "*" label stands for one or more whole labels; any other label is literal.
     parts = [

@@ -179,9 +179,10 @@ class Records:
         """Answer as an authoritative server would, chasing CNAMEs through every zone held."""
         with self._lock:
             behaviour = self._behaviour.get((qname, qtype)) or self._behaviour.get((qname, None))
-            if behaviour:
+            if behaviour and behaviour != "truncate-only":
                 return Resolution(behaviour=behaviour)
-            result = Resolution()
+            # truncate-only: the UDP reply is cut (server.py); TCP gets the real answer.
+            result = Resolution(behaviour=behaviour)
             current, seen = qname, set()
             while True:
                 zone = self._zone_of(current)

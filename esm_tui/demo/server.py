@@ -53,6 +53,8 @@ class DnsServer:
         self.records = records
         self.host = host
         self.port = port
+        #: A port asked for by number must be that port, or start() fails (no silent move).
+        self._fixed_port = port != 0
         self.delay = delay
         self.tcp = tcp
         self.memo = memo
@@ -142,7 +144,7 @@ class DnsServer:
         raise OSError("could not bind a free UDP+TCP port pair")
 
     def _requested_port_fixed(self) -> bool:
-        return False
+        return self._fixed_port
 
     async def _handle_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -384,6 +384,8 @@ class _Evaluation:
         return MacroEnv(self.sender, domain, self.ip, self.helo, self.receiver, validated_name)
 
     async def target(self, spec: MacroString, env: MacroEnv) -> str | None:
+        if spec.is_static:  # no macro: expanding the text gives the text (§7.3)
+            return query_name(spec.literal())
         return query_name(await expand(spec, env))
 
     async def validated_name(self, domain: str) -> str:

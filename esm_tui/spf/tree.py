@@ -264,6 +264,9 @@ class _Walker:
             return node.domain
         if not spec.letters <= STATIC_LETTERS:
             return None
+        if spec.is_static:  # no macro at all (nearly every include): the text is the name
+            name = query_name(spec.literal())
+            return name.lower() if name else None
         env = MacroEnv(
             f"postmaster@{self.domain}",
             node.domain,

@@ -6,6 +6,7 @@ Arrow keys move between the cards (the grid reads like the screen: left/right, u
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -16,9 +17,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from esm_tui.model import CHECK_NAMES, Status
-from esm_tui.monitor import CardView
+from esm_tui.monitor import CardView, timing
 from esm_tui.text import display_safe
-from esm_tui.widgets.record_card import RecordCard
+from esm_tui.widgets.record_card import RecordCard, short_timing
 from esm_tui.widgets.status import ALL_CLASSES, badge, css_class
 
 COLUMNS = 2
@@ -90,15 +91,23 @@ class CardGrid(Grid):
         status: Status | None,
         watch: str | None = None,
     ) -> None:
-        """Give every card its view, and the summary tile the domain."""
+        """Give every card its view, and the summary tile the domain.
+
+        Before the grid's children are mounted (a tick can come first with many domains)
+        there is nothing to give them to: the next call does it. A card whose view only
+        moved in time but reads the same ("checked 2 min ago") is not redrawn."""
+        summaries = self.query(DomainSummary)
+        if not summaries:
+            return
         for card in self.cards:
-            card.view = views.get(card.check)
-        summary = self.query_one(DomainSummary)
+            view = views.get(card.check)
+            if not _reads_the_same(card.view, view):
+                card.view = view
+        summary = summaries.first()
         summary.domain = domain
         summary.status = status
         summary.counts = _counts(views)
         summary.watch = watch
-        summary.refresh()
 
     def tick(self) -> None:
         """Redraw the relative times ("checked 12 s ago") without new data."""
@@ -115,6 +124,16 @@ class CardGrid(Grid):
             return  # left/right stay on the row
         if 0 <= index < len(cards):
             cards[index].focus()
+
+
+def _reads_the_same(old: CardView | None, new: CardView | None) -> bool:
+    """The two views draw the same card: equal but for the seconds, which read the same."""
+    if old is None or new is None:
+        return old is new
+    if old == new:
+        return True
+    same_data = replace(old, checked_ago=new.checked_ago, next_in=new.next_in) == new
+    return same_data and timing(old) == timing(new) and short_timing(old) == short_timing(new)
 
 
 def _counts(views: Mapping[str, CardView]) -> str:

@@ -75,7 +75,11 @@ class DomainList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: list[DomainRow] = []
+        self._index: dict[str, int] = {}
+        #: The row each domain last showed, to redraw a line only when it changed.
+        self._by_name: dict[str, DomainRow] = {}
         self._shown: list[str] = []
+        self._visible_set: frozenset[str] = frozenset()
         self._selected: str | None = None
 
     @property
@@ -90,7 +94,25 @@ class DomainList(OptionList):
     def show(self, rows: Sequence[DomainRow]) -> None:
         """New statuses or a new set of domains; keeps the highlight where it was."""
         self._rows = list(rows)
+        self._index = {r.name: i for i, r in enumerate(self._rows)}
         self._rebuild()
+
+    def update_row(self, row: DomainRow) -> bool:
+        """One domain's line changed (status, check running, watch): redraw only that line,
+        and only if what it shows differs. Unknown domains are ignored (add them with
+        `show`). Returns whether the line was redrawn.
+
+        Per-check events call this instead of `show`: rebuilding every line on each start
+        and finish of a check costs N×N per pass over N domains."""
+        old = self._by_name.get(row.name)
+        if old is None or old == row:
+            return False
+        self._by_name[row.name] = row
+        self._rows[self._index[row.name]] = row
+        if row.name not in self._visible_set:
+            return False
+        self.replace_option_prompt(row.name, row_prompt(row))
+        return True
 
     def watch_filter_text(self) -> None:
         self._rebuild()
@@ -103,12 +125,16 @@ class DomainList(OptionList):
         needle = self.filter_text.strip().lower()
         rows = [r for r in self._rows if needle in r.name.lower()]
         names = [r.name for r in rows]
+        old = self._by_name
+        self._by_name = {r.name: r for r in self._rows}
         if names == self._shown:
             for row in rows:
-                self.replace_option_prompt(row.name, row_prompt(row))
+                if old.get(row.name) != row:
+                    self.replace_option_prompt(row.name, row_prompt(row))
             return
         keep = self._selected
         self._shown = names
+        self._visible_set = frozenset(names)
         self.set_options(Option(row_prompt(r), id=r.name) for r in rows)
         if not names:
             self._announce(None)

@@ -109,7 +109,7 @@ class RecordCard(Widget, can_focus=True):
         head = self._status_line(view)
         checked, upcoming = timing(view)
         one_line = f"{checked} · {upcoming}" if upcoming else checked
-        short = _short_timing(view)
+        short = short_timing(view)
         if len(one_line) <= width:
             foot = [Content.styled(one_line, "$text-muted")]
         elif short is not None and len(short) <= width:
@@ -184,7 +184,7 @@ class RecordCard(Widget, can_focus=True):
         return body
 
 
-def _short_timing(view: CardView) -> str | None:
+def short_timing(view: CardView) -> str | None:
     """`12 s ago · next 5 min`: the foot in one line on a narrow card (80 columns)."""
     if view.checking or view.checked_ago is None or view.next_in is None:
         return None
