@@ -10,7 +10,6 @@ the config file and the DNS layer.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -660,19 +659,9 @@ def run_dashboard(
         except (ConfigError, ValueError) as exc:
             print(f"esm-tui: {display_safe(str(exc))}", file=sys.stderr)
             return 64
-        if running is not None:
-            config = demo_config(config, running.server.port)
         app = EsmApp(config, nameservers=nameservers, extra_domains=names, label=label)
         app.run()
         return app.return_code or 0
     finally:
         if running is not None:
             running.stop()
-
-
-def demo_config(config: Config, port: int) -> Config:
-    """The demo's zones name 127.0.0.1 as their name server: it is the demo server itself,
-    on its own port, so propagation is asked there."""
-    if config.settings.port == port:
-        return config
-    return dataclasses.replace(config, settings=dataclasses.replace(config.settings, port=port))

@@ -13,7 +13,7 @@ import urllib.parse
 from dataclasses import dataclass, replace
 
 from esm_tui.checks import dmarc
-from esm_tui.checks.context import CheckContext, failure_finding, unknown_result
+from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.checks.dmarc_parse import is_hostname
 from esm_tui.dns import Answer, Failure, absolute
 from esm_tui.model import (
@@ -57,10 +57,6 @@ CODES: dict[str, str] = {
     "bimi.dns-failure": "A query needed for the verdict could not be answered.",
 }
 
-RETRY_STEP = (
-    "Nothing to change yet: the answer could not be had. Check that the configured resolver "
-    "is reachable; esm-tui asks again on the next check."
-)
 
 #: RFC 6376 §3.2 whitespace, which the BIMI tag-list inherits.
 _WHITESPACE = " \t\r\n"

@@ -7,6 +7,12 @@ from dataclasses import dataclass, field
 from esm_tui.dns import Dns, Failure, Outcome, describe
 from esm_tui.model import Finding, RecordResult, Severity, Status
 
+#: The fix of an `unknown`: nothing to change in the zone, yet.
+RETRY_STEP = (
+    "Nothing to change yet: the answer could not be had. Check that the configured resolver "
+    "is reachable; esm-tui asks again on the next check."
+)
+
 
 @dataclass
 class CheckContext:

@@ -22,7 +22,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from esm_tui.checks.context import CheckContext, failure_finding, unknown_result
+from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.checks.dmarc_parse import (
     DmarcRecord,
     DmarcSyntaxError,
@@ -86,10 +86,6 @@ CODES: dict[str, str] = {
     "dmarc.dns-failure": "A query needed for the verdict could not be answered.",
 }
 
-RETRY_STEP = (
-    "Nothing to change yet: the answer could not be had. Check that the configured resolver "
-    "is reachable; esm-tui asks again on the next check."
-)
 
 _EMPTY_DETAILS: dict[str, object] = {
     "record": None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import dns.name
 
-from esm_tui.checks.context import CheckContext, failure_finding, unknown_result
+from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, absolute
 from esm_tui.model import (
     DomainSettings,
@@ -43,11 +43,6 @@ CODES: dict[str, str] = {
     "mx.dns-failure": "A query needed for the verdict could not be answered.",
 }
 
-#: The fix of an `unknown`: nothing to change in the zone, yet.
-RETRY_STEP = (
-    "Nothing to change yet: the answer could not be had. Check that the configured resolver "
-    "is reachable; esm-tui asks again on the next check."
-)
 
 #: Preferences given to the relay hosts in a proposed fix, in the order configured.
 _FIX_PREFERENCE_STEP = 10
