@@ -7,12 +7,20 @@ in a separate process with a per-response delay (a resolver's cache miss), runs 
 `esm-tui check --json` as a subprocess and reports wall time, CPU time, peak RSS,
 queries sent vs unique queries needed, and the latency lower bound. One untimed warm-up
 run comes first: the Python server renders each answer once (DnsServer memo), so that
-its own ~1 ms per answer is not part of what is measured.
+its own ~1 ms per answer is not part of what is measured. The runs keep their history
+database (`ESM_TUI_DATA_DIR`) in a temporary directory: the warm-up records every result,
+the measured run finds them unchanged (as any cron run after the first does). Peak RSS
+and CPU time are the measured run's own (wait4), not the largest of all child processes.
 
 `calibration` says what this machine is: the CPU time dnspython itself needs to encode
 a query and decode its reply (the issue's targets assume ≈ 70 µs), esm-tui's own codec
 for the same sample, and a plain-Python yardstick. Compare per-query CPU with those
 numbers from the same run: the machine's speed varies from run to run.
+
+With `--profile PATH`, one more untimed run (after the warm-up, before the measured
+one, so that the server's counts stay those of the measured run) goes through
+pyinstrument (`.venv/bin/pip install pyinstrument`), whose call tree is written to PATH
+as text; with a PATH ending in `.html`, as pyinstrument's HTML page.
 
 With `--reference VENV_PYTHON` it also runs checkdmarc (installed in its own venv, never
 a dependency of esm-tui) against the same server, on the first `--reference-domains`
@@ -190,7 +198,7 @@ class Server:
         return stats
 
 
-def run_esm(domains: list[str], port: int, concurrency: int, workdir: Path) -> dict:
+def write_config(domains: list[str], port: int, concurrency: int, workdir: Path) -> Path:
     config = workdir / "bulk.toml"
     lines = [
         "[settings]",
@@ -205,23 +213,58 @@ def run_esm(domains: list[str], port: int, concurrency: int, workdir: Path) -> d
     ]
     lines += [f'[[domains]]\nname = "{d}"' for d in domains]
     config.write_text("\n".join(lines) + "\n")
-    esm = Path(sys.executable).parent / "esm-tui"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    out = subprocess.run(
-        [str(esm), "check", "--config", str(config), "--json"], capture_output=True, text=True
-    )
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    doc = json.loads(out.stdout)
+    return config
+
+
+def _esm() -> Path:
+    return Path(sys.executable).parent / "esm-tui"
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    """The environment of the esm-tui runs: its history database in the run's temporary
+    directory, not the user's (which grows with every run and would make the numbers
+    depend on how many came before). The warm-up run records; the measured one finds
+    each record unchanged, as a cron job's run after the first does."""
+    return {**os.environ, "ESM_TUI_DATA_DIR": str(workdir / "data")}
+
+
+def profile_esm(
+    domains: list[str], port: int, concurrency: int, workdir: Path, output: Path
+) -> None:
+    """`esm-tui check --json` under pyinstrument; its report goes to `output`."""
+    config = write_config(domains, port, concurrency, workdir)
+    renderer = "html" if output.suffix == ".html" else "text"
+    command = [sys.executable, "-m", "pyinstrument", "-r", renderer, "-o", str(output)]
+    command += [str(_esm()), "check", "--config", str(config), "--json"]
+    output.unlink(missing_ok=True)
+    out = subprocess.run(command, capture_output=True, text=True, env=_env(workdir))
+    if not output.exists():
+        raise SystemExit(f"pyinstrument did not run (pip install pyinstrument?): {out.stderr}")
+
+
+def run_esm(domains: list[str], port: int, concurrency: int, workdir: Path) -> dict:
+    config = write_config(domains, port, concurrency, workdir)
+    command = [str(_esm()), "check", "--config", str(config), "--json"]
+    output = workdir / "bulk.json"
+    with output.open("w") as stdout:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            command, stdout=stdout, stderr=subprocess.DEVNULL, env=_env(workdir)
+        )
+        # wait4: this child's own CPU time and peak RSS (RUSAGE_CHILDREN's peak would be
+        # the largest of every child so far, the profiled run's included).
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    doc = json.loads(output.read_text())
     statuses: dict[str, int] = {}
     for entry in doc["domains"]:
         statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
     return {
-        "exit": out.returncode,
+        "exit": proc.returncode,
         "wall_s": round(wall, 3),
-        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 3),
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "statuses": statuses,
     }
 
@@ -332,6 +375,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reference", metavar="PYTHON", help="python of a venv with checkdmarc")
     parser.add_argument("--reference-domains", type=int, default=200)
+    parser.add_argument("--profile", metavar="PATH", help="also profile a run (pyinstrument)")
     args = parser.parse_args()
 
     rows, domains, facts = build_zone_data(args.domains, args.seed)
@@ -339,6 +383,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # Untimed warm-up: the server renders each answer once (see DnsServer.memo).
         run_esm(domains, server.port, args.concurrency, Path(tmp))
+        if args.profile:
+            profile_esm(domains, server.port, args.concurrency, Path(tmp), Path(args.profile))
         server.reset()
         result = run_esm(domains, server.port, args.concurrency, Path(tmp))
     counts = server.stop()

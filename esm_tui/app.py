@@ -1,10 +1,12 @@
 """The dashboard: a Textual app that shows the Monitor's view and runs its workers.
 
-One long-lived async worker per domain (`check; post the result; sleep until due`), in
-the group `domain:NAME` and exclusive, so "recheck now" simply starts a fresh one; the
+One long-lived async worker per domain (`check; post the result; sleep until due`); a
+new one cancels the domain's old one, so "recheck now" simply starts a fresh one; the
 Monitor's per-domain lock guarantees that a cancelled check has unwound before the next
-begins. Widgets get values and post messages; only this module talks to the Monitor,
-the config file and the DNS layer.
+begins. The checks themselves (DNS, parsing, SPF evaluation) run in the engine process
+(esm_tui/engine.py), so that the screen answers keys while 1,000 domains are checked.
+Widgets get values and post messages; only this module talks to the Monitor, the
+config file and the engine.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -29,8 +32,7 @@ from textual.worker import Worker, WorkerState
 from esm_tui.app_config import ConfigActions, stamp
 from esm_tui.app_history import HistoryActions, HistoryWritten
 from esm_tui.app_watch import WatchActions
-from esm_tui.checks import check_domain
-from esm_tui.checks.context import CheckContext
+from esm_tui.checks.context import unknown_result
 from esm_tui.config import (
     Config,
     ConfigError,
@@ -39,10 +41,18 @@ from esm_tui.config import (
     normalize_domain,
     resolve_config_path,
 )
-from esm_tui.dns import Dns, Server, format_server
+from esm_tui.dns import Failure, Server, format_server, system_nameservers
+from esm_tui.engine import (
+    CHECK,
+    PROPAGATION,
+    URGENT,
+    DnsParams,
+    Engine,
+    EngineError,
+    Propagate,
+)
 from esm_tui.model import CHECK_NAMES, DomainReport, DomainSettings, Status
 from esm_tui.monitor import Change, Clock, Monitor
-from esm_tui.propagation import attach_propagation
 from esm_tui.text import display_safe
 from esm_tui.watch import Watches
 from esm_tui.widgets.card_grid import CardGrid
@@ -57,11 +67,14 @@ Checker = Callable[[DomainSettings, bool], Awaitable[DomainReport]]
 Propagator = Callable[[DomainReport, bool], Awaitable[DomainReport]]
 
 log = logging.getLogger(__name__)
+_M = TypeVar("_M", bound=Message)
 
 #: Reuse DNS answers for this share of the interval: the staggered workers share answers
 #: (common SPF includes) within a cycle, and each domain gets fresh ones the next cycle.
 CACHE_SHARE = 0.9
 CONFIG_POLL_SECONDS = 2.0
+#: How long the footer may lag a check's start or end on the domain on screen.
+BINDINGS_DELAY = 0.2
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("r", "recheck the selected domain now (fresh DNS answers)"),
@@ -174,7 +187,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         self._watch_config = watch_config and config.path is not None
         self._config_stamp = stamp(config.path)
         self._label = label
-        self.dns = self._make_dns()
+        self.engine = Engine(self._dns_params())
         self.monitor = Monitor(interval=config.settings.interval, clock=clock)
         self.watches = watches or Watches(self.monitor.clock)
         self._history_path = history_path
@@ -184,13 +197,15 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         self.selected: str | None = None
         self._last_card = CHECK_NAMES[0]
         self._binding_state: tuple[bool | None, ...] = ()
+        self._bindings_due = False
+        self._domain_workers: dict[str, Worker[None]] = {}
 
     # -- setup ------------------------------------------------------------------------------
 
-    def _make_dns(self) -> Dns:
+    def _dns_params(self) -> DnsParams:
         settings = self.config.settings
-        return Dns(
-            self._nameservers or list(settings.nameservers),
+        return DnsParams(
+            tuple(self._nameservers or settings.nameservers or system_nameservers()),
             timeout=settings.timeout,
             retries=settings.retries,
             concurrency=settings.concurrency,
@@ -198,7 +213,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         )
 
     def _resolver_title(self) -> str:
-        servers = [format_server(s) for s in self.dns.nameservers]
+        servers = [format_server(s) for s in self.engine.params.nameservers]
         if not servers:
             text = "no resolver"
         else:
@@ -228,6 +243,12 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
                 yield self.empty_state
         yield KeysFooter()
 
+    def on_load(self) -> None:
+        # The engine process starts while the screen is built: its imports take about as
+        # long, and the first check does not wait for them.
+        if self._checker == self._check_with_dns and self.domain_names():
+            self.engine.start()
+
     def on_mount(self) -> None:
         self.sub_title = self._resolver_title()
         self.domain_list.border_title = "Domains"
@@ -247,7 +268,9 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
     def _sync_domains(self) -> None:
         added, removed = self.monitor.set_domains(self.domain_names())
         for name in removed:
-            self.workers.cancel_group(self, f"domain:{name}")
+            worker = self._domain_workers.pop(name, None)
+            if worker is not None:
+                worker.cancel()
             self.watches.stop(name)
         for name in added:
             self._start_worker(name)
@@ -255,14 +278,21 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         self._refresh_cards()
 
     def _start_worker(self, name: str, *, fresh: bool = False) -> Worker[None]:
-        return self.run_worker(
+        # One worker per domain: a new one replaces (cancels) the old. Kept in a dict
+        # rather than Textual's `exclusive` groups, which scan every worker to cancel
+        # one (`R` at 1,000 domains: a million steps on the event loop).
+        old = self._domain_workers.get(name)
+        if old is not None:
+            old.cancel()
+        worker = self.run_worker(
             self._watch_domain(name, fresh),
             name=f"check {name}",
             group=f"domain:{name}",
             description=f"checks {name} every {self.monitor.interval:g} s",
-            exclusive=True,
             exit_on_error=False,
         )
+        self._domain_workers[name] = worker
+        return worker
 
     async def _watch_domain(self, name: str, fresh: bool) -> None:
         """The worker of one domain: check, post the result, then write the history and
@@ -270,24 +300,34 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         it is due."""
         owed = fresh  # a fresh check was asked for and has not started yet
         try:
-            while name in self.monitor.domains:
+            while name in self.monitor:
                 if not fresh:
                     await self.monitor.wait_until_due(name)
-                    if name not in self.monitor.domains:
+                    if name not in self.monitor:
                         return
                 async with self.monitor.checking(name, fresh=fresh):
                     owed = False
-                    self.post_message(CheckStarted(name))
+                    self._tell(self.on_check_started, CheckStarted(name))
                     report = await self._checker(self._settings(name), fresh)
                 pending = self._propagator is not None
                 changes = self.monitor.record(name, report, propagation_pending=pending)
-                self.post_message(DomainChecked(name, changes))
+                self._tell(self.on_domain_checked, DomainChecked(name, changes))
                 await self.record_history(report)
                 await self._propagate(name, report, fresh)
                 fresh = False
         finally:
             if owed:  # cancelled before the fresh check could run
                 self.monitor.end_recheck(name)
+
+    def _tell(self, handler: Callable[[_M], None], message: _M) -> None:
+        """Hand a worker's news to its handler at once. The worker runs on the app's own
+        event loop, so this is safe, and it skips the message queue: Textual's dispatch
+        of three messages per domain was a tenth of the dashboard's CPU during a
+        refresh of 1,000 domains. A handler's error must not end the domain's worker."""
+        try:
+            handler(message)
+        except Exception:  # a drawing bug: logged, the checks go on
+            log.exception("handling %s failed", type(message).__name__)
 
     async def _propagate(self, name: str, report: DomainReport, fresh: bool) -> None:
         if self._propagator is None:
@@ -299,23 +339,63 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
             self.monitor.propagation_failed(name)
         else:
             self.monitor.attach(name, full)
-        self.post_message(PropagationChecked(name))
+        self._tell(self.on_propagation_checked, PropagationChecked(name))
 
     async def _propagate_with_dns(self, report: DomainReport, fresh: bool) -> DomainReport:
+        asked = await self.engine.propagation(report)  # already on its way (see the check)
+        if asked is not None:
+            return asked
         settings = self.config.settings
-        return await attach_propagation(
+        return await self.engine.propagate(
             report,
-            self.dns,
-            port=settings.port,
-            compare_resolvers=settings.compare_resolvers,
-            fresh=fresh,
+            fresh,
+            PROPAGATION + self._position(report.domain),
+            settings.port,
+            settings.compare_resolvers,
         )
+
+    def _on_screen_domain(self) -> str | None:
+        """The highlighted domain: the list's own value, which is set before its message
+        reaches `self.selected` (the first checks are asked for in between)."""
+        try:
+            return self.domain_list.selected
+        except AttributeError:  # not composed yet
+            return self.selected
+
+    def _position(self, name: str) -> int:
+        """Where the domain is listed: the queries of the top of the list go first."""
+        try:
+            position = self.domain_list.position(name)
+        except AttributeError:  # not composed yet
+            position = None
+        return len(self.monitor) if position is None else position  # filtered out: last
 
     def _settings(self, name: str) -> DomainSettings:
         return self.config.domain_settings(name)
 
     async def _check_with_dns(self, settings: DomainSettings, fresh: bool) -> DomainReport:
-        return await check_domain(settings, CheckContext(self.dns, fresh))
+        name = settings.name
+        # The domain on screen first (`r` on it, or the first check at startup), then the
+        # others from the top of the list.
+        priority = URGENT if name == self._on_screen_domain() else CHECK + self._position(name)
+        propagate = None
+        if self._propagator == self._propagate_with_dns:
+            propagate = Propagate(
+                PROPAGATION + self._position(name),
+                self.config.settings.port,
+                self.config.settings.compare_resolvers,
+            )
+        try:
+            return await self.engine.check(settings, fresh, priority, propagate)
+        except EngineError as exc:
+            # Like a dead resolver: every record unknown with the reason, the last known
+            # results stay on screen (stale), the next check starts a new engine.
+            failure = Failure(name, "TXT", f"the check engine stopped ({exc})")
+            return DomainReport(
+                domain=name,
+                checks={c: unknown_result(c, name, "TXT", failure) for c in CHECK_NAMES},
+                checked_at=datetime.now(UTC),
+            )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -328,7 +408,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
             severity="error",
             markup=False,
         )
-        if name in self.monitor.domains:
+        if name in self.monitor and self._domain_workers.get(name) is worker:
             self.monitor.record_error(name)
             self._start_worker(name)
 
@@ -338,7 +418,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         self._refresh_row(message.domain)
         if message.domain == self.selected:
             self._refresh_cards()
-        self._update_bindings()
+        self._update_bindings_for(message.domain)
 
     def on_domain_checked(self, message: DomainChecked) -> None:
         for change in message.changes:
@@ -354,7 +434,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         if name == self.selected:
             self._refresh_cards()
         self._refresh_detail(name)
-        self._update_bindings()
+        self._update_bindings_for(name)
 
     def on_propagation_checked(self, message: PropagationChecked) -> None:
         self._refresh_row(message.domain)
@@ -380,7 +460,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         self._watch_tick()
         self._refresh_cards()
         screen = self.base_screen
-        if isinstance(screen, RecordDetailScreen) and screen.domain in self.monitor.domains:
+        if isinstance(screen, RecordDetailScreen) and screen.domain in self.monitor:
             screen.tick(self.monitor.view(screen.domain, screen.check))
 
     @property
@@ -409,7 +489,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
 
     def _refresh_row(self, name: str) -> None:
         """One domain's row, redrawn only if what it shows changed."""
-        if self._on_screen and name in self.monitor.domains:
+        if self._on_screen and name in self.monitor:
             self.domain_list.update_row(self._row(name))
 
     def _refresh_cards(self) -> None:
@@ -418,7 +498,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         grid = self.card_grid
         empty = self.empty_state
         name = self.selected
-        if name is None or name not in self.monitor.domains:
+        if name is None or name not in self.monitor:
             if isinstance(self.focused, RecordCard):  # no card to act on: back to the list
                 self.domain_list.focus()
             grid.display = False
@@ -431,7 +511,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         grid.show(name, views, self.monitor.domain_status(name), self.watches.label(name))
 
     def _empty_message(self) -> Content:
-        if self.monitor.domains:
+        if len(self.monitor):
             return Content("No domain matches the filter (escape in the filter clears it).")
         where = f" (saved to {self.config.path})" if self.config.path else ""
         return Content.assemble(
@@ -480,7 +560,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         screen = self.base_screen
         if isinstance(screen, RecordDetailScreen):
             return screen.domain, screen.check
-        if self.selected is None or self.selected not in self.monitor.domains:
+        if self.selected is None or self.selected not in self.monitor:
             return None
         focused = self.focused
         check = focused.check if isinstance(focused, RecordCard) else self._last_card
@@ -514,9 +594,9 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
             case "toggle_watch":
                 ok = record is not None
             case "recheck_all" | "filter":
-                ok = bool(self.monitor.domains)
+                ok = len(self.monitor) > 0
             case "remove_domain":
-                ok = self.selected in self.monitor.domains
+                ok = self.selected in self.monitor
             case "open_detail":
                 ok = record is not None and self.monitor.report(record[0]) is not None
             case "copy_fix":
@@ -524,6 +604,25 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
             case _:
                 ok = True
         return True if ok else None
+
+    def _update_bindings_for(self, domain: str) -> None:
+        """A check of `domain` started or ended: the keys can only change if it is the
+        domain on screen (checking all the keys for each of 1,000 domains was a third of
+        the dashboard's CPU during a refresh)."""
+        if not self._on_screen:  # not started yet, or shutting down
+            return
+        record = self.current_record()
+        if domain == self.selected or (record is not None and record[0] == domain):
+            # Soon, not now: the footer rebuilds all its keys, and with each key press
+            # during a refresh landing on a domain in another state, that rebuild fell in
+            # the key's frame. A key still runs `check_action` when pressed.
+            if not self._bindings_due:
+                self._bindings_due = True
+                self.set_timer(BINDINGS_DELAY, self._flush_bindings)
+
+    def _flush_bindings(self) -> None:
+        self._bindings_due = False
+        self._update_bindings()
 
     def _update_bindings(self) -> None:
         """Refresh the footer only when what applies has changed (it redraws from scratch)."""
@@ -619,7 +718,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
     def _settings_changed(self, old: Settings, new: Settings) -> None:
         """The config file's [settings] changed (reload, or an edit through the app)."""
         self.monitor.set_interval(new.interval)
-        self.dns = self._make_dns()
+        self.engine.configure(self._dns_params())
         self.sub_title = self._resolver_title()
         if not new.history:
             self.close_history()
@@ -629,6 +728,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
     def on_unmount(self) -> None:
         self._history_off = True  # a write still in flight fails quietly
         self.close_history()
+        self.engine.close()
 
 
 def _severity(change: Change) -> str:

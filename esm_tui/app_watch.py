@@ -65,7 +65,7 @@ class WatchActions:
             )
             self._refresh_row(name)  # type: ignore[attr-defined]
         for name in self.watches.due():
-            if name not in self.monitor.domains:
+            if name not in self.monitor:
                 self.watches.stop(name)
                 continue
             self.watches.rechecked(name)

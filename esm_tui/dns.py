@@ -13,26 +13,32 @@ from the SOA, and the bulk path wants one place that counts and limits every que
 from __future__ import annotations
 
 import asyncio
-import collections
+import contextvars
+import functools
+import heapq
 import ipaddress
+import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
 
-import dns.asyncquery
 import dns.exception
 import dns.flags
-import dns.message
 import dns.name
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
-import dns.resolver
-import dns.rrset
 
 from esm_tui import dns_reply
 from esm_tui.udp import UdpMux
+
+if TYPE_CHECKING:
+    # dns.message, dns.asyncquery and dns.resolver are imported where they are used (a
+    # reply dns_reply declines, TCP, /etc/resolv.conf): together ≈ 30 ms of every start.
+    import dns.message
+    import dns.rrset
 
 Server = tuple[str, int]
 
@@ -85,6 +91,8 @@ def format_server(server: Server) -> str:
 
 def system_nameservers() -> list[Server]:
     """The resolvers of /etc/resolv.conf (or the platform equivalent)."""
+    import dns.resolver
+
     try:
         resolver = dns.resolver.Resolver(configure=True)
     except dns.resolver.NoResolverConfiguration:
@@ -98,8 +106,22 @@ def name_from_text(name: str) -> dns.name.Name:
     (the Name constructor checks label and name lengths). Anything else goes to dnspython
     (IDNA for non-ASCII, backslash escapes, relative names, the root)."""
     if name.endswith(".") and name != "." and name.isascii() and "\\" not in name:
-        return dns.name.Name(name.encode("ascii").split(b"."))
+        labels = name.encode("ascii").split(b".")
+        if b"" in labels[:-1] or max(map(len, labels)) > 63:
+            return dns.name.Name(labels)  # raises what dnspython raises
+        return dns_reply.make_name(tuple(labels))  # checks the 255-octet limit
     return dns.name.from_text(name)
+
+
+def _qtype(rdtype: str) -> int:
+    """`dns.rdatatype.from_text`, memoized for the handful of types the checks ask."""
+    qtype = dns.rdatatype.from_text(rdtype)
+    if len(_QTYPES) < 64:
+        _QTYPES[rdtype] = qtype
+    return qtype
+
+
+_QTYPES: dict[str, int] = {}
 
 
 def absolute(name: str) -> str:
@@ -132,6 +154,14 @@ class Answer:
     def texts(self) -> list[str]:
         """For TXT answers: each record as one decoded string (SPEC §3 `records`)."""
         return [decode_txt(r.strings) for r in self.rdatas if hasattr(r, "strings")]
+
+    @functools.cached_property
+    def raw_texts(self) -> tuple[str, ...]:
+        """For TXT answers: each record's strings joined, undecodable bytes kept as
+        surrogates (so that parsers reject them as non-ASCII). Decoded once per answer:
+        a bulk check reads the same cached answers (shared SPF includes) thousands of
+        times."""
+        return tuple(b"".join(r.strings).decode("utf-8", "surrogateescape") for r in self.rdatas)
 
     def values(self) -> list[str]:
         """Each record in presentation format (for non-TXT types)."""
@@ -179,7 +209,7 @@ class Failure:
 
 Outcome = Answer | NxDomain | NoData | Failure
 #: A reply as read: by `dns_reply.decode`, or by dnspython when that declines (or over TCP).
-_Message = dns.message.Message | dns_reply.Reply
+_Message: TypeAlias = "dns.message.Message | dns_reply.Reply"
 
 
 def describe(outcome: Outcome) -> str:
@@ -196,17 +226,30 @@ def describe(outcome: Outcome) -> str:
     raise TypeError(outcome)
 
 
-class _Limit:
-    """A FIFO counting semaphore whose release hands the slot to the next waiter.
+#: The priority of the queries sent from this context: lower goes first. The dashboard
+#: asks for the domains in the order they are listed, and for propagation after every
+#: check, so that the domain on screen is answered first even while 999 others wait.
+#: A query task inherits the context of the asker that started it (asyncio copies it).
+QUERY_PRIORITY: contextvars.ContextVar[float] = contextvars.ContextVar(
+    "esm_query_priority", default=0.0
+)
 
-    asyncio.Semaphore (3.11) scans its waiters on every release, past those already woken
-    but not yet run: with thousands of queries queued behind `concurrency` that scan made
-    releases quadratic (profiled: 170 µs per release at 1,000 domains).
+
+class PriorityLimit:
+    """A counting semaphore whose release hands the slot to the most urgent waiter.
+
+    Waiters are served by `QUERY_PRIORITY`, then in arrival order (FIFO among equals:
+    one `esm-tui check` run, which sets no priority, is plain FIFO). asyncio.Semaphore
+    (3.11) also scans its waiters on every release, past those already woken but not
+    yet run: with thousands of queries queued behind `concurrency` that scan made
+    releases quadratic (profiled: 170 µs per release at 1,000 domains); a heap is
+    O(log n).
     """
 
     def __init__(self, slots: int) -> None:
         self._value = slots
-        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
 
     def take(self) -> bool:
         """Take a free slot at once, if there is one and nobody is queued for it."""
@@ -216,9 +259,9 @@ class _Limit:
         return False
 
     async def wait(self) -> None:
-        """Queue for the next slot released (FIFO)."""
+        """Queue for a slot; served by priority, then first come first served."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(future)
+        heapq.heappush(self._waiters, (QUERY_PRIORITY.get(), next(self._arrivals), future))
         try:
             await future
         except asyncio.CancelledError:
@@ -228,11 +271,30 @@ class _Limit:
 
     def release(self) -> None:
         while self._waiters:
-            future = self._waiters.popleft()
+            future = heapq.heappop(self._waiters)[2]
             if not future.done():  # a cancelled waiter is skipped
                 future.set_result(None)
                 return
         self._value += 1
+
+
+class _Countdown:
+    """One waiter for several cache entries (`Dns.prefetch`): its future is done when
+    each of them has woken it, i.e. when all their queries are answered."""
+
+    __slots__ = ("count", "future")
+
+    def __init__(self, future: asyncio.Future[None]) -> None:
+        self.future = future
+        self.count = 0
+
+    def done(self) -> bool:
+        return self.future.done()
+
+    def set_result(self, _result: None) -> None:
+        self.count -= 1
+        if self.count <= 0 and not self.future.done():
+            self.future.set_result(None)
 
 
 @dataclass
@@ -240,7 +302,7 @@ class _CacheEntry:
     task: asyncio.Task[Outcome]
     created: float = field(default_factory=time.monotonic)
     #: Askers waiting for the task, woken together when it is done.
-    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    waiters: list[asyncio.Future[None] | _Countdown] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.task.add_done_callback(self._wake)
@@ -287,7 +349,7 @@ class Dns:
         self.concurrency = concurrency
         self.max_age = max_age
         self.queries_sent = 0
-        self._limit: _Limit | None = None
+        self._limit: PriorityLimit | None = None
         self._mux: UdpMux | None = None
         self._mux_loop: asyncio.AbstractEventLoop | None = None
         self._cache: dict[tuple[str, str, tuple[Server, ...], bool], _CacheEntry] = {}
@@ -319,6 +381,43 @@ class Dns:
             if entry is not None and entry.task.done() and not self._expired(entry):
                 return entry.task.result()
         return await self._cached(name, rdtype, servers, True, fresh)
+
+    def peek(self, name: str, rdtype: str) -> Outcome | None:
+        """What `query(name, rdtype)` would return at once from the cache, or None when
+        it would have to ask (nothing cached, still in flight, or expired)."""
+        key = (absolute(name), rdtype.upper(), tuple(self.nameservers), True)
+        entry = self._cache.get(key)
+        if entry is None or not entry.task.done() or self._expired(entry):
+            return None
+        task = entry.task
+        if task.cancelled() or task.exception() is not None:
+            return None
+        return task.result()
+
+    def prefetch(self, queries: Iterable[tuple[str, str]]) -> asyncio.Future[None] | None:
+        """Start asking the configured resolvers for (name, type) pairs, as `query`
+        would, unless cached or in flight; a future done once all of them are answered,
+        or None when none is pending.
+
+        For a caller about to ask them all anyway (check_domain): it waits once for the
+        lot, and its `query` calls then find the answers cached and return at once,
+        instead of each suspending as a task of its own with a future to wake it.
+        """
+        servers = tuple(self.nameservers)
+        countdown: _Countdown | None = None
+        for name, rdtype in queries:
+            name, rdtype = absolute(name), rdtype.upper()
+            key = (name, rdtype, servers, True)
+            entry = self._cache.get(key)
+            if entry is None or self._expired(entry):
+                task = asyncio.ensure_future(self._resolve(name, rdtype, servers, True))
+                entry = self._cache[key] = _CacheEntry(task)
+            if not entry.task.done():
+                if countdown is None:
+                    countdown = _Countdown(asyncio.get_running_loop().create_future())
+                countdown.count += 1
+                entry.waiters.append(countdown)
+        return countdown.future if countdown is not None else None
 
     async def query_server(
         self,
@@ -357,7 +456,7 @@ class Dns:
             return Failure(name, rdtype, "no nameserver configured (empty /etc/resolv.conf?)")
         try:
             qname = name_from_text(name)
-            qtype = dns.rdatatype.from_text(rdtype)
+            qtype = _QTYPES.get(rdtype) or _qtype(rdtype)
         except dns.exception.DNSException as exc:
             # An over-long label or name: no query can be sent for it.
             return Failure(name, rdtype, f"invalid query name: {exc}")
@@ -377,7 +476,7 @@ class Dns:
         self, servers: tuple[Server, ...], qname: dns.name.Name, qtype: int, rd: bool
     ) -> _Response | Failure:
         if self._limit is None:
-            self._limit = _Limit(self.concurrency)
+            self._limit = PriorityLimit(self.concurrency)
         limit = self._limit
         last: Failure | None = None
         for _attempt in range(self.retries + 1):
@@ -405,14 +504,11 @@ class Dns:
             data = await self._udp().exchange(
                 encode_query(qname, qtype, rd), host, port, self.timeout
             )
-            response = dns_reply.decode(data) or dns.message.from_wire(data)
+            response = dns_reply.decode(data) or _from_wire(data)
             if not _answers(response, qname, qtype):
                 return _failed(qname, qtype, f"reply from {where} to another question", where)
             if response.flags & _TC:
-                query = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
-                if not rd:
-                    query.flags &= ~dns.flags.RD
-                response = await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
+                response = await _tcp(qname, qtype, rd, host, port, self.timeout)
         except (dns.exception.Timeout, TimeoutError):
             return _failed(qname, qtype, f"timeout after {self.timeout:g} s from {where}", where)
         except ConnectionRefusedError:
@@ -428,6 +524,26 @@ class Dns:
         if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
             return _failed(qname, qtype, f"{dns.rcode.to_text(rcode)} from {where}", where)
         return _Response(response, where)
+
+
+def _from_wire(data: bytes) -> dns.message.Message:
+    """dnspython's reading of a reply `dns_reply.decode` declined (it raises as it does)."""
+    import dns.message
+
+    return dns.message.from_wire(data)
+
+
+async def _tcp(
+    qname: dns.name.Name, qtype: int, rd: bool, host: str, port: int, timeout: float
+) -> dns.message.Message:
+    """The same question over TCP, for a truncated UDP reply (RFC 7766)."""
+    import dns.asyncquery
+    import dns.message
+
+    query = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
+    if not rd:
+        query.flags &= ~dns.flags.RD
+    return await dns.asyncquery.tcp(query, host, timeout=timeout, port=port)
 
 
 #: Header bits (RFC 1035 §4.1.1) as plain ints: `int & IntFlag` runs the enum's Python code.
@@ -518,7 +634,7 @@ def _interpret(
 ) -> tuple[Outcome | None, dns.name.Name]:
     """Turn one reply into an outcome, or into the next CNAME target still to ask."""
     message, where = response.message, response.server
-    seen = {current}
+    seen: set[dns.name.Name] | None = None  # made when there is a CNAME to follow
     while True:
         rrset = _find(message, current, qtype)
         if rrset is not None:
@@ -528,6 +644,8 @@ def _interpret(
         )
         if cname is None or not len(cname):
             break
+        if seen is None:
+            seen = {current}
         current = cname[0].target
         if current in seen or len(cnames) >= MAX_CNAME_HOPS:
             return Failure(name, rdtype, "CNAME loop", where), current

@@ -113,6 +113,13 @@ class Monitor:
     def domains(self) -> list[str]:
         return list(self._domains)
 
+    def __contains__(self, name: object) -> bool:
+        """`name in monitor`: O(1), where `name in monitor.domains` copies the list."""
+        return name in self._domains
+
+    def __len__(self) -> int:
+        return len(self._domains)
+
     def set_domains(self, names: Iterable[str]) -> tuple[list[str], list[str]]:
         """Make `names` (in this order) the watched domains; returns (added, removed)."""
         wanted = list(dict.fromkeys(names))

@@ -179,3 +179,21 @@ def test_init_writes_the_example_once(tmp_path, env) -> None:
 def test_version(env) -> None:
     out = run(["--version"], env)
     assert out.returncode == 0 and out.stdout.strip() == f"esm-tui {__version__}"
+
+
+def test_check_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path, env, demo_server, monkeypatch, capsys
+) -> None:
+    """In process (as a library caller would): the check's collector settings (frozen
+    objects, thresholds, off while printing) are undone afterwards."""
+    import gc
+
+    from esm_tui.cli import main
+
+    config = write_config(tmp_path, demo_server, '[[domains]]\nname = "good.example"\n')
+    monkeypatch.setenv("HOME", env["HOME"])
+    monkeypatch.setenv("XDG_CONFIG_HOME", env["XDG_CONFIG_HOME"])
+    before = (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count())
+    assert main(["check", "--config", str(config), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "ok"
+    assert (gc.get_threshold(), gc.isenabled(), gc.get_freeze_count()) == before

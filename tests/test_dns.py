@@ -318,7 +318,46 @@ def _same_reply(reply: dns_reply.Reply, message: dns.message.Message) -> None:
             (r.name.labels, r.rdclass, r.rdtype, r.ttl) for r in theirs
         ]
         for a, b in zip(ours, theirs, strict=True):
-            assert [(type(x), x.to_wire()) for x in a] == [(type(x), x.to_wire()) for x in b]
+            assert len(a) == len(b)
+            for x, y in zip(a, b, strict=True):
+                _same_record(x, y)
+
+
+#: The attributes the checks read of each type `dns_reply` decodes itself.
+_ATTRIBUTES = {
+    "A": ("address",),
+    "AAAA": ("address",),
+    "TXT": ("strings",),
+    "MX": ("preference", "exchange"),
+    "CNAME": ("target",),
+    "NS": ("target",),
+    "PTR": ("target",),
+    "SOA": ("mname", "rname", "serial", "refresh", "retry", "expire", "minimum"),
+}
+
+
+def _same_record(ours: object, theirs: dns.rdata.Rdata) -> None:
+    """A record read by `dns_reply` is dnspython's record: the same attributes (read by
+    us, compared to dnspython's own decoding of the message), text, wire and canonical
+    form, and it equals and hashes as dnspython's does."""
+    rdtype = dns.rdatatype.to_text(theirs.rdtype)
+    if rdtype not in _ATTRIBUTES:  # an uncommon type: dnspython's own rdata
+        assert (type(ours), ours.to_wire()) == (type(theirs), theirs.to_wire())  # type: ignore[attr-defined]
+        return
+    assert isinstance(ours, dns_reply.Record)
+    for attribute in _ATTRIBUTES[rdtype]:
+        mine, expected = getattr(ours, attribute), getattr(theirs, attribute)
+        assert mine == expected, attribute
+        if isinstance(expected, dns.name.Name):
+            assert type(mine) is dns.name.Name and mine.labels == expected.labels
+    assert (ours.rdtype, ours.rdclass) == (theirs.rdtype, theirs.rdclass)
+    assert ours.to_text() == theirs.to_text()
+    assert ours.to_wire() == theirs.to_wire()
+    assert ours.digest() == theirs.to_digestable()
+    assert ours == theirs and not ours != theirs
+    assert ours == dns_reply.decode_record(theirs)
+    assert hash(ours) == hash(dns_reply.decode_record(theirs))
+    assert type(ours.rdata()) is type(theirs) and ours.rdata() == theirs
 
 
 @settings(max_examples=200, deadline=None)

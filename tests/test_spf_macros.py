@@ -149,3 +149,21 @@ async def test_expansion_never_raises(spec: str, local: str, helo: str) -> None:
         return
     expanded = await expand(parsed, _env(sender=f"{local}@example.com", helo=helo))
     query_name(expanded)  # total as well
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab.-_%{}dD1r ~\x7f\x1fé")), max_size=16),
+    st.booleans(),
+)
+def test_scan_fast_path_is_the_character_scan(text: str, spaces: bool) -> None:
+    """The shortcut for macro-free visible ASCII gives what the per-character scan gives."""
+    from esm_tui.spf.macros import ALL_LETTERS, _scan, _scan_chars
+
+    def run(scan: object) -> object:
+        try:
+            return scan(text, 3, ALL_LETTERS, spaces)  # type: ignore[operator]
+        except SpfSyntaxError as exc:
+            return (type(exc), exc.message, exc.position)
+
+    assert run(_scan) == run(_scan_chars)

@@ -52,7 +52,7 @@ def demo_server() -> Iterator[DnsServer]:
         yield server
 
 
-def config_text(server: DnsServer, domains: list[str], *, timeout: float = 0.5) -> str:
+def config_text(server: DnsServer, domains: list[str], *, timeout: float = 2.0) -> str:
     body = "".join(f'\n[[domains]]\nname = "{d}"\n' for d in domains)
     return (
         "# test config\n[settings]\ninterval = 300\n"
@@ -139,7 +139,7 @@ def screen_text(app: EsmApp) -> str:
 
 def card_text(app: EsmApp, check: str) -> str:
     card = app.query_one(f"#card-{check}", RecordCard)
-    return card.render().plain
+    return card.content().plain
 
 
 def sidebar(app: EsmApp) -> list[str]:
@@ -357,7 +357,7 @@ async def test_the_delayed_record_turns_ok_without_touching_anything(
     """The demo's promise: the admin fixes the record and watches the card turn green."""
     config = Config(
         settings=Settings(
-            interval=1, timeout=0.5, retries=0, nameservers=(demo_server.server,), history=False
+            interval=1, timeout=2.0, retries=0, nameservers=(demo_server.server,), history=False
         ),
         relay=Relay(mx=("*.esm-relay.example",), dkim_selectors=("esm",)),
         domains=(DomainConfig("late.example"),),

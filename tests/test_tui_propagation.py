@@ -81,7 +81,7 @@ def write_config(
 ) -> Path:
     body = "".join(f'\n[[domains]]\nname = "{d}"\n' for d in domains)
     path.write_text(
-        "[settings]\ninterval = 300\ntimeout = 0.5\nretries = 0\n"
+        "[settings]\ninterval = 300\ntimeout = 2.0\nretries = 0\n"
         f'nameservers = ["{resolver.address}"]\nport = {port}\n'
         f"history = {'true' if history else 'false'}\n\n"
         '[relay]\nmx = ["*.esm-relay.example"]\nspf_include = ["_spf.esm-relay.example"]\n'

@@ -4,9 +4,15 @@ read the same are not redrawn; startup and shutdown races do not kill the app.""
 from __future__ import annotations
 
 import asyncio
+import gc
+import io
 from pathlib import Path
+from typing import ClassVar
 
+from rich.console import Console
 from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets._footer import FooterKey
 
 from esm_tui.app import DomainChecked, EsmApp
 from esm_tui.config import Config, DomainConfig, Settings
@@ -14,17 +20,24 @@ from esm_tui.model import DomainReport, DomainSettings, Status
 from esm_tui.monitor import CardView
 from esm_tui.widgets.card_grid import CardGrid, _reads_the_same
 from esm_tui.widgets.domain_list import DomainList, DomainRow
+from esm_tui.widgets.keys_footer import KeysFooter
 
 
 class CountingList(DomainList):
-    """Counts the prompts replaced (each one clears the list's render caches)."""
+    """Counts the rows redrawn, and the prompts replaced the slow way (each of those
+    clears the list's caches of every row)."""
 
     def __init__(self) -> None:
         super().__init__(id="domains")
         self.replaced: list[str] = []
+        self.slow: list[str] = []
+
+    def _replace_line(self, row: DomainRow) -> None:
+        self.replaced.append(row.name)
+        super()._replace_line(row)
 
     def replace_option_prompt(self, option_id, prompt):  # type: ignore[no-untyped-def]
-        self.replaced.append(option_id)
+        self.slow.append(option_id)
         return super().replace_option_prompt(option_id, prompt)
 
 
@@ -80,6 +93,41 @@ async def test_update_row_of_a_filtered_out_domain_shows_once_the_filter_clears(
         assert widget.selected == "d12.example"
 
 
+def list_lines(app: App[None]) -> list[str]:
+    """The list as painted: one string per screen line."""
+    update = app.screen._compositor.render_update(full=True)
+    console = Console(width=app.size.width, file=io.StringIO(), color_system=None, record=True)
+    console.print(update)
+    return console.export_text().splitlines()
+
+
+async def test_a_row_update_repaints_that_row_without_measuring_every_row_again() -> None:
+    app = ListApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        widget = app.domains
+        widget.show([DomainRow(n, None) for n in NAMES])
+        await pilot.pause()
+        heights = dict(widget._line_cache.heights)
+        assert len(heights) == len(NAMES)
+
+        assert widget.update_row(DomainRow("d4.example", Status.FAIL)) is True
+        await pilot.pause()
+        assert widget.slow == []  # same height: the fast path
+        assert widget._line_cache.heights == heights  # nothing was measured again
+        painted = [line for line in list_lines(app) if "example" in line]
+        assert any("FAIL" in line and "d4.example" in line for line in painted)
+        assert not any("FAIL" in line and "d5.example" in line for line in painted)
+
+        # A watch line makes the row two lines high: every row below moves down.
+        assert widget.update_row(DomainRow("d4.example", Status.FAIL, watch="watching")) is True
+        await pilot.pause()
+        assert widget.slow == ["d4.example"]
+        lines = list_lines(app)
+        row = next(i for i, line in enumerate(lines) if "d4.example" in line)
+        assert "watching" in lines[row + 1]
+        assert "d5.example" in lines[row + 2]
+
+
 async def test_show_with_the_same_rows_replaces_no_prompt() -> None:
     app = ListApp()
     async with app.run_test() as pilot:
@@ -130,3 +178,42 @@ async def test_no_crash_on_a_result_after_shutdown(tmp_path: Path) -> None:
     app.on_domain_checked(DomainChecked("a.example", []))
     app._tick()
     assert app.base_screen is None
+
+
+class FooterApp(App[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "x", "X"),
+        Binding("y", "y", "Y"),
+        Binding("z", "z", "Z"),
+    ]
+    x_on = True
+
+    def compose(self) -> ComposeResult:
+        yield KeysFooter()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.x_on if action == "x" else True
+
+
+async def test_the_footer_does_not_keep_its_old_keys_alive() -> None:
+    app = FooterApp()
+    async with app.run_test() as pilot:
+
+        async def toggle(times: int) -> int:
+            for _ in range(times):
+                app.x_on = not app.x_on
+                app.refresh_bindings()
+                await pilot.pause()
+            await pilot.pause()
+            gc.collect()
+            return sum(isinstance(o, FooterKey) for o in gc.get_objects())
+
+        first = await toggle(20)
+        later = await toggle(60)
+        footer = app.query_one(KeysFooter)
+        shown = len(footer.query(FooterKey))
+        assert shown >= 2
+        # Textual's own Footer: +1.5 keys alive per rebuild (90 more after 60 rebuilds).
+        assert later <= first + shown
+        watchers = getattr(footer, "__watchers", {}).get("compact", [])
+        assert len(watchers) <= shown  # one per key on screen, none for the old keys

@@ -8,10 +8,10 @@ its queries, which the DMARC check asks too.
 
 from __future__ import annotations
 
-import asyncio
 import urllib.parse
 from dataclasses import dataclass, replace
 
+from esm_tui import eager
 from esm_tui.checks import dmarc
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.checks.dmarc_parse import is_hostname
@@ -170,7 +170,7 @@ def https_url_problem(value: str) -> str | None:
 async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
     name = domain.name.lower().rstrip(".")
     qname = f"{SELECTOR}._bimi.{name}."
-    outcome, discovery = await asyncio.gather(ctx.query(qname, "TXT"), dmarc.discover(name, ctx))
+    outcome, discovery = await eager.gather(ctx.query(qname, "TXT"), dmarc.discover(name, ctx))
     if isinstance(outcome, Failure):
         result = unknown_result(CHECK, qname, "TXT", outcome, record=None, l=None, a=None)
         return replace(result, fix=Fix((RETRY_STEP,)))

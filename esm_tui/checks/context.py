@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from esm_tui.dns import Dns, Failure, Outcome, describe
 from esm_tui.model import Finding, RecordResult, Severity, Status
@@ -27,11 +30,24 @@ class CheckContext:
     fresh: bool = False
     _asked: set[tuple[str, str]] = field(default_factory=set)
 
-    async def query(self, name: str, rdtype: str) -> Outcome:
+    def query(self, name: str, rdtype: str) -> Coroutine[Any, Any, Outcome]:
+        """`Dns.query`'s coroutine itself (awaited by the caller): no coroutine of our
+        own around it, as the checks ask ~30 times per domain, mostly cached answers."""
+        if not self.fresh:  # the common case (every bulk check): nothing to remember
+            return self.dns.query(name, rdtype)
         key = (name.lower().rstrip("."), rdtype.upper())
-        fresh = self.fresh and key not in self._asked
+        fresh = key not in self._asked
         self._asked.add(key)
-        return await self.dns.query(name, rdtype, fresh=fresh)
+        return self.dns.query(name, rdtype, fresh=fresh)
+
+    def peek(self, name: str, rdtype: str) -> Outcome | None:
+        """`Dns.peek`; None in a fresh run, whose first ask of a name must be a query."""
+        return None if self.fresh else self.dns.peek(name, rdtype)
+
+    def prefetch(self, queries: Iterable[tuple[str, str]]) -> asyncio.Future[None] | None:
+        """`Dns.prefetch` (see there); None, asking nothing, in a fresh run, whose first
+        ask of each name must bypass the cache."""
+        return None if self.fresh else self.dns.prefetch(queries)
 
 
 def failure_finding(check: str, outcome: Failure) -> Finding:

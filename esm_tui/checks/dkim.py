@@ -7,11 +7,11 @@ selector can at most turn the card orange (we do not know that it signs anything
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from esm_tui import eager
 from esm_tui.checks.context import CheckContext, failure_finding
 from esm_tui.checks.dkim_parse import (
     KNOWN_KEY_TYPES,
@@ -134,13 +134,19 @@ class SelectorResult:
         self.findings.append(Finding(Severity.INFO, code, message, ref))
 
 
+def selector_names(domain: DomainSettings) -> list[str]:
+    """The names `check` asks (TXT): the configured selectors', else the common ones'."""
+    asked = _unique(domain.dkim_selectors) or COMMON_SELECTORS
+    return [absolute(f"{sel}._domainkey.{domain.name}") for sel in asked]
+
+
 async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
     """Judge every configured selector, or discover common ones when none is configured."""
     selectors = _unique(domain.dkim_selectors)
     discovering = not selectors
     asked = list(COMMON_SELECTORS) if discovering else selectors
-    names = [absolute(f"{sel}._domainkey.{domain.name}") for sel in asked]
-    outcomes = await asyncio.gather(*(ctx.query(name, "TXT") for name in names))
+    names = selector_names(domain)
+    outcomes = await eager.gather(*(ctx.query(name, "TXT") for name in names))
     results = [
         judge_selector(sel, name, outcome, discovered=discovering)
         for sel, name, outcome in zip(asked, names, outcomes, strict=True)

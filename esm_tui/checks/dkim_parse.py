@@ -177,8 +177,28 @@ def decode_base64(value: str) -> bytes:
         raise DkimKeyError(f"p= is not valid base64 ({exc})") from None
 
 
+#: Decoded keys by (type, p=): providers publish one key for many domains, and loading
+#: a 2048-bit key costs ~25 µs of cryptography's parsing each time. Only successes are
+#: kept (an error is raised afresh); bounded in entries and in the size of each p=.
+_KEYS: dict[tuple[str, str], DkimKey] = {}
+KEY_MEMO_MAX = 1024
+KEY_MEMO_MAX_TEXT = 4096
+
+
 def decode_key(key_type: str, p: str) -> DkimKey:
     """Decode `p=` as a key of type `key_type` ("rsa" or "ed25519", case-insensitive)."""
+    known = _KEYS.get((key_type, p))
+    if known is not None:
+        return known
+    key = _decode_key(key_type, p)
+    if len(p) <= KEY_MEMO_MAX_TEXT:
+        if len(_KEYS) >= KEY_MEMO_MAX:
+            _KEYS.clear()
+        _KEYS[(key_type, p)] = key
+    return key
+
+
+def _decode_key(key_type: str, p: str) -> DkimKey:
     kind = key_type.lower()
     if kind not in KNOWN_KEY_TYPES:
         raise DkimKeyError(f"unknown key type {key_type!r}")

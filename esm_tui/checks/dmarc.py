@@ -17,11 +17,11 @@ asked anyway; only its absence then leaves the verdict open (`unknown`).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from esm_tui import eager
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.checks.dmarc_parse import (
     DmarcRecord,
@@ -233,7 +233,7 @@ async def _lookup(ctx: CheckContext, domain: str) -> Lookup:
 
 async def _walk(ctx: CheckContext, names: Sequence[str]) -> list[Lookup]:
     """Ask the names at once, then keep them in order up to the first psd=y/psd=n record."""
-    lookups = await asyncio.gather(*(_lookup(ctx, name) for name in names))
+    lookups = await eager.gather(*(_lookup(ctx, name) for name in names))
     kept: list[Lookup] = []
     for lookup in lookups:
         kept.append(lookup)
@@ -399,7 +399,7 @@ class _Verdict:
 async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
     name = domain.name.lower().rstrip(".")
     qname = f"_dmarc.{name}."
-    discovery, cname = await asyncio.gather(discover(name, ctx), ctx.query(qname, "CNAME"))
+    discovery, cname = await eager.gather(discover(name, ctx), ctx.query(qname, "CNAME"))
     own = discovery.own
     if isinstance(own.outcome, Failure):
         result = unknown_result(CHECK, qname, "TXT", own.outcome, **_EMPTY_DETAILS)
@@ -712,7 +712,7 @@ async def _external_reports(verdict: _Verdict, discovery: Discovery, ctx: CheckC
     if not hosts:
         return
     own_org = await organizational_domain(location, ctx)
-    results = await asyncio.gather(*(_authorized(ctx, location, own_org, h) for h in hosts))
+    results = await eager.gather(*(_authorized(ctx, location, own_org, h) for h in hosts))
     for host, (state, failures) in zip(hosts, results, strict=True):
         if state == "unauthorized":
             verdict.add(

@@ -6,7 +6,6 @@ answers between domains that use the same hosts.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import ipaddress
 import re
@@ -14,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import dns.name
 
+from esm_tui import eager
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, absolute
 from esm_tui.model import (
@@ -26,6 +26,9 @@ from esm_tui.model import (
     Status,
     status_from_findings,
 )
+
+#: The labels of the root name: a null MX (RFC 7505) names it.
+_ROOT = dns.name.root.labels
 
 CHECK = "mx"
 
@@ -168,8 +171,9 @@ async def _evaluate(
         ((r.preference, r.exchange) for r in answer.rdatas),
         key=lambda e: (e[0], e[1].to_text().lower()),
     )
-    null_entries = [e for e in entries if e[1] == dns.name.root]
-    targets = [(pref, name.to_text()) for pref, name in entries if name != dns.name.root]
+    # `labels == (b"",)`: the root, without Name.__eq__'s general (and slow) comparison.
+    null_entries = [e for e in entries if e[1].labels == _ROOT]
+    targets = [(pref, name.to_text()) for pref, name in entries if name.labels != _ROOT]
     hosts = await _resolve_all(ctx, targets)
 
     findings: list[Finding] = []
@@ -226,7 +230,7 @@ async def _evaluate(
 
 async def _resolve_all(ctx: CheckContext, targets: list[tuple[int, str]]) -> list[MxHost]:
     unique = list(dict.fromkeys(_norm(host) for _, host in targets))
-    lookups = await asyncio.gather(*(_resolve(ctx, name) for name in unique))
+    lookups = await eager.gather(*(_resolve(ctx, name) for name in unique))
     by_name = dict(zip(unique, lookups, strict=True))
     hosts = []
     for preference, host in targets:
@@ -240,7 +244,7 @@ async def _resolve(
 ) -> tuple[tuple[str, ...], bool | None, bool, tuple[Failure, ...]]:
     """A and AAAA of one host: (addresses, resolved, is a CNAME, failed lookups)."""
     outcomes: list[Outcome] = list(
-        await asyncio.gather(ctx.query(name + ".", "A"), ctx.query(name + ".", "AAAA"))
+        await eager.gather(ctx.query(name + ".", "A"), ctx.query(name + ".", "AAAA"))
     )
     addresses: list[str] = []
     failures: list[Failure] = []

@@ -10,10 +10,12 @@ holds whatever the answer would have been (like `+all`) already makes it `fail`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from esm_tui import eager
 from esm_tui.checks.context import CheckContext, unknown_result
 from esm_tui.dns import Answer, Failure, NxDomain
 from esm_tui.model import DomainSettings, Fix, FixRecord, RecordResult, Severity, Status
@@ -65,7 +67,7 @@ class _Relay:
 
 async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
     # check_host() of the relay addresses runs while the record is fetched and walked.
-    relay_task = asyncio.ensure_future(_relay(domain, ctx))
+    relay_task = eager.start(_relay(domain, ctx))
     try:
         return await _check(domain, ctx, relay_task)
     finally:
@@ -84,11 +86,7 @@ async def _check(
     records = tuple(outcome.texts()) if isinstance(outcome, Answer) else ()
     # Parsing works on the raw bytes (undecodable ones kept as surrogates, so they are
     # rejected as non-ASCII); `records` keep SPEC §3's \xNN form for display.
-    raw = (
-        [b"".join(r.strings).decode("utf-8", "surrogateescape") for r in outcome.rdatas]
-        if isinstance(outcome, Answer)
-        else []
-    )
+    raw = outcome.raw_texts if isinstance(outcome, Answer) else ()
     spf = [(shown, text) for shown, text in zip(records, raw, strict=True) if is_spf_record(text)]
     verdict = Verdict()
     tree: TreeNode | None = None  # the published record's tree (one record only)
@@ -172,19 +170,29 @@ def _missing(verdict: Verdict, name: str, outcome: object, records: tuple[str, .
     )
 
 
-async def _relay(domain: DomainSettings, ctx: CheckContext) -> _Relay:
-    relay = _Relay()
+@functools.lru_cache(maxsize=64)
+def _relay_jobs(spf_ips: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(entry, address) to evaluate for each spf_ips entry (a network's first and last
+    address), and the entries that are no address: the same for every domain sharing the
+    [relay] list, so worked out once."""
     jobs: list[tuple[str, str]] = []
-    for entry in domain.spf_ips:
+    invalid: list[str] = []
+    for entry in spf_ips:
         try:
             network = ipaddress.ip_network(entry.strip(), strict=False)
         except ValueError:
-            relay.invalid.append(entry)
+            invalid.append(entry)
             continue
         for address in dict.fromkeys((network[0], network[-1])):
             jobs.append((entry, str(address)))
+    return tuple(jobs), tuple(invalid)
+
+
+async def _relay(domain: DomainSettings, ctx: CheckContext) -> _Relay:
+    jobs, invalid = _relay_jobs(tuple(domain.spf_ips))
+    relay = _Relay(invalid=list(invalid))
     sender = f"postmaster@{domain.name}"
-    results = await asyncio.gather(
+    results = await eager.gather(
         *(check_host(address, domain.name, sender, domain.name, ctx) for _, address in jobs)
     )
     relay.checks = [(entry, result) for (entry, _), result in zip(jobs, results, strict=True)]

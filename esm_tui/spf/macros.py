@@ -79,6 +79,17 @@ def _scan(
 ) -> tuple[list[Part], str | None]:
     """The parts of a macro-string, and its trailing literal text: the raw characters after
     the last macro-expand (None when the string ends in a macro-expand, §7.1 domain-end)."""
+    if "%" not in text and text.isascii() and text.isprintable() and (spaces or " " not in text):
+        # Nearly every domain-spec: no macro, only visible ASCII (0x21-0x7E, and spaces
+        # where allowed: printable ASCII is 0x20-0x7E). What the scan below gives for it,
+        # without a Python step per character.
+        return ([text] if text else []), text
+    return _scan_chars(text, base, letters, spaces)
+
+
+def _scan_chars(
+    text: str, base: int, letters: frozenset[str], spaces: bool
+) -> tuple[list[Part], str | None]:
     parts: list[Part] = []
     literal: list[str] = []
     tail_start: int | None = 0

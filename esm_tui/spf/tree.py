@@ -16,7 +16,6 @@ them at 10 per mx instead), nor are the TXT lookups of exp=.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,12 +23,16 @@ from typing import Any
 
 import dns.name
 
+from esm_tui import eager
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, describe
 from esm_tui.model import Severity
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_NAMES, Resolver
 from esm_tui.spf.macros import MacroEnv, MacroString, expand, presentation, query_name
 from esm_tui.spf.parse import Mechanism, Modifier, SpfRecord, is_spf_record, parse_spf
+
+#: The labels of the root name: a null MX (RFC 7505) names it.
+_ROOT = dns.name.root.labels
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: Macro letters whose value is known without a message: the domain itself (d) and, for
@@ -198,7 +201,7 @@ class _Walker:
         if len(lookups) == 1:
             results = [await self.term(node, lookups[0], path)]
         else:
-            results = await asyncio.gather(*(self.term(node, m, path) for m in lookups))
+            results = await eager.gather(*(self.term(node, m, path) for m in lookups))
         node.children.extend(child for child in results if child is not None)
         redirect = record.redirect
         if redirect is not None and node.all is None:
@@ -354,7 +357,7 @@ class _Walker:
         (a void lookup for an a-term whichever family the client has)."""
         # An a-term's void count depends on these answers; an mx host's lookups are not
         # counted (§4.6.4), so their failure does not leave the counts incomplete.
-        v4, v6 = await asyncio.gather(
+        v4, v6 = await eager.gather(
             self.query(node, name, "A", mechanism.text, counts=void_check),
             self.query(node, name, "AAAA", mechanism.text, counts=void_check),
         )
@@ -389,8 +392,8 @@ class _Walker:
                 )
             )
             return False
-        hosts = [r.exchange for r in outcome.rdatas if r.exchange != dns.name.root]
-        await asyncio.gather(
+        hosts = [r.exchange for r in outcome.rdatas if r.exchange.labels != _ROOT]
+        await eager.gather(
             *(self.addresses(node, mechanism, h, cost, void_check=False) for h in hosts)
         )
         return False
@@ -492,7 +495,7 @@ class _Walker:
             node.errors.append(self.missing(via, kind, f"{node.domain} {what}", ref))
             return None
         assert isinstance(outcome, Answer)
-        texts = [b"".join(r.strings).decode("utf-8", "surrogateescape") for r in outcome.rdatas]
+        texts = outcome.raw_texts
         spf = [t for t in texts if is_spf_record(t)]
         if not spf:
             reason = f"{node.domain} has no v=spf1 record"

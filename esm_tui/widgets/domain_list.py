@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, OptionList
@@ -38,6 +39,11 @@ CHECKING_MARK = "⟳"
 WATCH_MARK = "◉"
 
 
+def row_height(row: DomainRow) -> int:
+    """The lines a row takes: its name, and its watch line if it has one."""
+    return 1 if row.watch is None else 2
+
+
 def row_prompt(row: DomainRow) -> Content:
     """`✗ FAIL broken.example`: the badge padded so the names line up; a watched domain
     gets a mark and a second line, `watching · 42 min left`."""
@@ -55,6 +61,9 @@ def row_prompt(row: DomainRow) -> Content:
 class DomainList(OptionList):
     """The domains, each with its overall status."""
 
+    # Not a repaint of every visible row when the highlight moves: the two rows it moved
+    # between are redrawn (see watch_highlighted).
+    highlighted: reactive[int | None] = reactive(None, repaint=False)
     filter_text: reactive[str] = reactive("")
     """Only domains containing this text (case-insensitive) are listed."""
 
@@ -80,6 +89,7 @@ class DomainList(OptionList):
         self._by_name: dict[str, DomainRow] = {}
         self._shown: list[str] = []
         self._visible_set: frozenset[str] = frozenset()
+        self._positions: dict[str, int] = {}
         self._selected: str | None = None
 
     @property
@@ -90,6 +100,10 @@ class DomainList(OptionList):
     @property
     def visible(self) -> list[str]:
         return list(self._shown)
+
+    def position(self, name: str) -> int | None:
+        """Where `name` is listed (None: filtered out or unknown), without a list copy."""
+        return self._positions.get(name)
 
     def show(self, rows: Sequence[DomainRow]) -> None:
         """New statuses or a new set of domains; keeps the highlight where it was."""
@@ -111,8 +125,67 @@ class DomainList(OptionList):
         self._rows[self._index[row.name]] = row
         if row.name not in self._visible_set:
             return False
-        self.replace_option_prompt(row.name, row_prompt(row))
+        self._replace_line(row)
         return True
+
+    def _update_lines(self) -> None:
+        """OptionList's line map, without measuring each prompt: a row is one line, two
+        with its watch line (the list does not wrap: `text-wrap: nowrap` in app.tcss).
+        Measuring 1,000 prompts took a quarter of a second at every rebuild."""
+        if not self.scrollable_content_region:
+            return
+        cache = self._line_cache
+        rows = self._by_name
+        options = self.options
+        for index in range(cache.lines[-1][0] + 1 if cache.lines else 0, len(options)):
+            row = rows.get(options[index].id or "")
+            height = row_height(row) if row is not None else 1
+            cache.index_to_line[index] = len(cache.lines)
+            cache.heights[index] = height
+            cache.lines.extend((index, line) for line in range(height))
+        width = self.scrollable_content_region.width - self._get_left_gutter_width()
+        size = Size(width, len(cache.lines))
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self._scroll_update(size)
+
+    def _refresh_option(self, index: int) -> None:
+        """Redraw one option's lines (all of them if the line cache is being rebuilt)."""
+        lines = self._line_cache
+        line = lines.index_to_line.get(index)
+        if line is None:
+            self.refresh()
+        else:
+            self.refresh_lines(line, lines.heights.get(index, 1))
+
+    def _replace_line(self, row: DomainRow) -> None:
+        """`replace_option_prompt`, without its cost at scale.
+
+        OptionList drops the heights of every option when one prompt changes and measures
+        them all again on the next frame (profiled: ~20 ms per update at 1,000 domains,
+        and a refresh of all domains updates each row two or three times). A row keeps
+        its height unless its watch line comes or goes; then the full path runs. Uses
+        OptionList internals of the pinned Textual (tests/test_tui_scale.py checks the
+        rows on screen after updates).
+        """
+        index = self.get_option_index(row.name)
+        option = self.get_option_at_index(index)
+        height = row_height(row)
+        lines = self._line_cache
+        known = lines.heights.get(index)
+        if known is not None and known != height:
+            self.replace_option_prompt(row.name, row_prompt(row))
+            return
+        option._set_prompt(row_prompt(row))
+        if known is None:
+            return  # the lines are being measured again: a full repaint is on its way
+        cache = self._option_render_cache
+        for key in [key for key in cache.keys() if key[0] is option]:
+            cache.discard(key)
+        line = lines.index_to_line.get(index)
+        top = self.scroll_offset.y
+        if line is not None and top - height < line < top + self.size.height:
+            self.refresh_lines(line, height)  # on screen (off screen: drawn when scrolled to)
 
     def watch_filter_text(self) -> None:
         self._rebuild()
@@ -130,19 +203,22 @@ class DomainList(OptionList):
         if names == self._shown:
             for row in rows:
                 if old.get(row.name) != row:
-                    self.replace_option_prompt(row.name, row_prompt(row))
+                    self._replace_line(row)
             return
         keep = self._selected
         self._shown = names
         self._visible_set = frozenset(names)
+        self._positions = {name: i for i, name in enumerate(names)}
         self.set_options(Option(row_prompt(r), id=r.name) for r in rows)
         if not names:
             self._announce(None)
             return
         self.highlighted = names.index(keep) if keep in names else 0
 
-    def watch_highlighted(self, highlighted: int | None) -> None:
+    def watch_highlighted(self, old: int | None, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)
+        for index in {old, highlighted} - {None}:
+            self._refresh_option(index)  # type: ignore[arg-type]
         if highlighted is None or not 0 <= highlighted < len(self._shown):
             return
         self._announce(self._shown[highlighted])

@@ -1,0 +1,508 @@
+"""The dashboard's check engine: DNS and the five checks in a process of their own.
+
+A check is mostly CPU: decoding replies, evaluating SPF, parsing keys. Run on the
+dashboard's event loop, a full refresh of 1,000 domains kept that loop busy for tens of
+seconds and a key press waited behind it (measured: median 1.3 s from key to repaint).
+In a thread it would still share the interpreter lock with the screen. So the engine
+runs in a child process, on the other core: the dashboard sends it requests (check a
+domain, ask the authoritative servers about a report) and awaits the reports, which
+come back pickled. Everything else — the schedule, the history, the screen — stays in
+the dashboard.
+
+The child is a new interpreter (`python -c`, not a fork: the dashboard already runs
+threads, which a fork must not copy; not multiprocessing's "spawn", which re-imports the
+caller's main module) in a session of its own (a ctrl+c or hangup of the terminal is
+the dashboard's to handle), started on the first request. It holds one `Dns` (its cache
+and its shared sockets), answers requests concurrently, serves their queries by
+`priority` (the domain on screen first, propagation after every check), and ends when
+the dashboard's end of the pipe closes. If it dies anyway (killed, out of memory) the
+requests in flight fail with `EngineError` and the next request starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import itertools
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from esm_tui.checks import check_domain
+from esm_tui.checks.context import CheckContext
+from esm_tui.dns import QUERY_PRIORITY, Dns, PriorityLimit, Server
+from esm_tui.model import DomainReport, DomainSettings
+from esm_tui.propagation import attach_propagation
+
+log = logging.getLogger(__name__)
+
+#: Priorities of the queries (lower first): a check the user asked for, then the
+#: automatic checks in list order (`CHECK + index`), then propagation.
+URGENT = 0.0
+CHECK = 1.0
+PROPAGATION = 1e9
+
+
+class EngineError(RuntimeError):
+    """The engine process ended (or failed to start) while a request was in flight."""
+
+
+@dataclass(frozen=True)
+class Propagate:
+    """Ask the authoritative servers right after the check (how, and at what priority)."""
+
+    priority: float
+    port: int = 53
+    compare_resolvers: tuple[Server, ...] = ()
+
+
+@dataclass(frozen=True)
+class DnsParams:
+    """What the engine builds its `Dns` from (sent again when [settings] change)."""
+
+    nameservers: tuple[Server, ...]
+    timeout: float
+    retries: int
+    concurrency: int
+    max_age: float | None
+
+
+class Engine:
+    """The dashboard's handle on the engine process; use from one event loop."""
+
+    def __init__(self, params: DnsParams) -> None:
+        self._params = params
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        #: The second reply of a check asked with `Propagate`: by request id, and by
+        #: domain (the latest check's), until `propagation()` takes it.
+        self._second: dict[int, asyncio.Future[DomainReport]] = {}
+        self._later: dict[str, tuple[object, int]] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._requests: Connection | None = None
+        self._outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._starting: asyncio.Lock | None = None
+        self._closed = False
+        #: Requests sent and processes started so far (tests and the benchmark).
+        self.requests_sent = 0
+        self.starts = 0
+
+    @property
+    def params(self) -> DnsParams:
+        return self._params
+
+    @property
+    def pid(self) -> int | None:
+        """The engine process's id while it runs (for the benchmark's CPU and RSS)."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
+    def configure(self, params: DnsParams) -> None:
+        """New resolver settings: the engine builds a new `Dns` (and a new cache)."""
+        self._params = params
+        if self._requests is not None:
+            self._send(("configure", 0, params))
+
+    async def check(
+        self,
+        settings: DomainSettings,
+        fresh: bool,
+        priority: float,
+        propagate: Propagate | None = None,
+    ) -> DomainReport:
+        """`check_domain` of `settings`, run in the engine.
+
+        With `propagate`, the engine goes on to ask the authoritative servers about the
+        report it has just sent (no second trip of the report through the pipes, which
+        cost the dashboard ~0.7 ms per domain to pickle); `propagation()` awaits that.
+        """
+        if propagate is None:
+            return await self._request("check", (settings, fresh, None), priority)
+        request_id = next(self._ids)
+        second: asyncio.Future[DomainReport] = asyncio.get_running_loop().create_future()
+        self._second[request_id] = second
+        try:
+            report = await self._request(
+                "check", (settings, fresh, propagate), priority, request_id=request_id
+            )
+        except BaseException:
+            self._second.pop(request_id, None)
+            raise
+        superseded = self._later.pop(settings.name, None)
+        if superseded is not None:
+            self._drop_second(superseded[1])
+        self._later[settings.name] = (report.checked_at, request_id)
+        return report
+
+    async def propagation(self, report: DomainReport) -> DomainReport | None:
+        """The report with propagation, from the check that produced `report` with
+        `propagate`; None when there is none (then ask `propagate()`)."""
+        entry = self._later.get(report.domain)
+        if entry is None or entry[0] != report.checked_at:
+            return None
+        del self._later[report.domain]
+        request_id = entry[1]
+        second = self._second.get(request_id)
+        if second is None:
+            return None
+        try:
+            return await second
+        except asyncio.CancelledError:
+            self._drop_second(request_id)
+            raise
+        finally:
+            self._second.pop(request_id, None)
+
+    def _drop_second(self, request_id: int) -> None:
+        """Nobody will wait for this propagation: stop it in the engine."""
+        second = self._second.pop(request_id, None)
+        if second is not None and not second.done():
+            second.cancel()
+            self._send(("cancel", request_id, None))
+
+    async def propagate(
+        self,
+        report: DomainReport,
+        fresh: bool,
+        priority: float,
+        port: int,
+        compare_resolvers: Sequence[Server],
+    ) -> DomainReport:
+        """`attach_propagation` of `report`, run in the engine."""
+        args = (report, fresh, port, tuple(compare_resolvers))
+        return await self._request("propagate", args, priority)
+
+    def close(self) -> None:
+        """End the engine (its pipe closes; it exits) and fail what is still pending."""
+        self._closed = True
+        if self._requests is not None:
+            self._requests = None
+            self._outbox.put(None)  # the writer closes the pipe: the engine sees its end
+        process, self._process = self._process, None
+        if process is not None:
+            _reap(process)
+        self._fail_all("the engine was closed")
+
+    # -- the parent's side of the pipes ----------------------------------------------------------
+
+    async def _request(
+        self, kind: str, args: tuple[Any, ...], priority: float, request_id: int | None = None
+    ) -> Any:
+        if self._closed:
+            raise EngineError("the engine was closed")
+        self._loop = asyncio.get_running_loop()
+        if self._requests is None:
+            await self._ensure_started()
+        if request_id is None:
+            request_id = next(self._ids)
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._pending[request_id] = future
+        try:
+            self._send((kind, request_id, (priority, *args)))
+            return await future
+        except asyncio.CancelledError:
+            if self._pending.pop(request_id, None) is not None:
+                self._send(("cancel", request_id, None))
+            raise
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def _ensure_started(self) -> None:
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:  # a thousand first checks start one process
+            if self._requests is not None:
+                return
+            try:
+                await asyncio.to_thread(self._start)  # spawning waits on the child: off the loop
+            except OSError as exc:
+                raise EngineError(f"could not start the engine process: {exc}") from exc
+        if self._closed:  # the dashboard closed meanwhile
+            self.close()
+            raise EngineError("the engine was closed")
+
+    def _send(self, message: tuple[str, int, Any]) -> None:
+        """Queue a request for the writer thread: the event loop never blocks on the
+        pipe (it did, for half a second at startup, while the engine was busy reading
+        the first thousand requests)."""
+        if self._requests is not None:
+            self._outbox.put(message)
+            self.requests_sent += 1
+
+    def _write(self, requests: Connection, outbox: queue.SimpleQueue[Any]) -> None:
+        """Thread: pickle and send the queued requests; close the pipe at the sentinel
+        (or at once when the engine is closed: what is still queued no longer matters)."""
+        try:
+            while (message := outbox.get()) is not None and not self._closed:
+                requests.send(message)
+        except (OSError, ValueError) as exc:  # the engine died: the reader fails the rest
+            log.debug("engine request lost: %s", exc)
+        finally:
+            requests.close()
+
+    def start(self) -> None:
+        """Start the engine process now (it imports its modules meanwhile) rather than
+        at the first request; an error is left for that request to report."""
+        if self._requests is None and not self._closed:
+            try:
+                self._start()
+            except OSError as exc:
+                log.warning("the engine did not start: %s", exc)
+
+    def _start(self) -> None:
+        if self._requests is not None:
+            return
+        request_read, request_write = os.pipe()
+        result_read, result_write = os.pipe()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(request_read), str(result_write)],
+                pass_fds=(request_read, result_write),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:
+            os.close(request_write)
+            os.close(result_read)
+            raise
+        finally:
+            # The child holds its own copies; ours must close so that EOF can be seen.
+            os.close(request_read)
+            os.close(result_write)
+        requests = Connection(request_write, readable=False)
+        results = Connection(result_read, writable=False)
+        outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        outbox.put(("configure", 0, self._params))  # the child's first message
+        threading.Thread(
+            target=self._write, args=(requests, outbox), daemon=True, name="engine writer"
+        ).start()
+        threading.Thread(
+            target=self._read, args=(results, requests), daemon=True, name="engine reader"
+        ).start()
+        # Published last, the outbox before the pipe: this runs in a thread, and a
+        # request sent meanwhile must go after the settings, into this outbox.
+        self._process, self._outbox = process, outbox
+        self._requests = requests
+        self.starts += 1
+
+    def _read(self, results: Connection, requests: Connection) -> None:
+        """Thread: unpickle replies as they come (blocking reads, off the event loop).
+
+        The loop is looked up per reply: the process may be started before the loop
+        runs (`start()`), and a reply only comes after a request, which sets it."""
+        try:
+            while True:
+                message = results.recv()
+                loop = self._loop
+                if loop is None:
+                    continue  # nobody can be waiting for it
+                try:
+                    loop.call_soon_threadsafe(self._deliver, message)
+                except RuntimeError:  # the loop has closed
+                    return
+        except (EOFError, OSError):
+            pass
+        finally:
+            results.close()
+            loop = self._loop
+            if loop is None:
+                self._ended(requests)
+            else:
+                try:
+                    loop.call_soon_threadsafe(self._ended, requests)
+                except RuntimeError:
+                    pass
+
+    def _deliver(self, message: tuple[str, int, Any]) -> None:
+        kind, request_id, value = message
+        future = self._pending.pop(request_id, None)
+        if future is None:  # not the first reply: the propagation that followed a check
+            future = self._second.get(request_id)
+        if future is None or future.done():
+            return  # cancelled meanwhile
+        if kind == "ok":
+            future.set_result(value)
+        else:
+            future.set_exception(EngineError(value))
+
+    def _ended(self, requests: Connection) -> None:
+        """The engine's results pipe closed: it exited or died."""
+        if self._requests is requests:  # not a process already replaced by a new one
+            self._requests = None
+            self._outbox.put(None)
+            process, self._process = self._process, None
+            if process is not None:
+                _reap(process)
+            self._fail_all("the engine process ended (it is restarted on the next check)")
+
+    def _fail_all(self, reason: str) -> None:
+        pending, self._pending = self._pending, {}
+        second, self._second = self._second, {}
+        self._later.clear()
+        for future in [*pending.values(), *second.values()]:
+            if not future.done():
+                future.set_exception(EngineError(reason))
+                future.exception()  # retrieved: a second reply nobody awaits is no error
+
+
+# -- the engine process --------------------------------------------------------------------------
+
+
+#: The child's program: its two pipes are passed as file descriptors.
+_CHILD = "import sys; from esm_tui.engine import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=1)  # it exits at the end of file of its requests
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=1)
+
+
+def serve(request_fd: int, result_fd: int) -> None:
+    """The engine process's entry point: answer requests until the pipe closes.
+
+    Its stdin, stdout and stderr are /dev/null (the dashboard owns the terminal); errors
+    go back to the dashboard as replies.
+    """
+    requests = Connection(request_fd, writable=False)
+    results = Connection(result_fd, readable=False)
+    kind, _id, params = requests.recv()  # the first message: the Dns to build
+    if kind != "configure":
+        raise SystemExit(f"esm-tui engine: expected the settings first, got {kind!r}")
+    asyncio.run(_Server(requests, results, params).run())
+
+
+class _Server:
+    def __init__(self, requests: Connection, results: Connection, params: DnsParams) -> None:
+        self._requests = requests
+        self._results = results
+        self._dns = _make_dns(params)
+        self._gate = PriorityLimit(_running_limit(params))
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._done = asyncio.Event()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self._requests.fileno(), self._readable)
+        try:
+            await self._done.wait()
+        finally:
+            loop.remove_reader(self._requests.fileno())
+            for task in self._tasks.values():
+                task.cancel()
+            self._dns.close()
+
+    def _readable(self) -> None:
+        try:
+            while self._requests.poll():
+                self._handle(self._requests.recv())
+        except (EOFError, OSError):
+            self._done.set()  # the dashboard is gone
+
+    def _handle(self, message: tuple[str, int, Any]) -> None:
+        kind, request_id, payload = message
+        if kind == "cancel":
+            task = self._tasks.pop(request_id, None)
+            if task is not None:
+                task.cancel()
+        elif kind == "configure":
+            self._dns.close()
+            self._dns = _make_dns(payload)
+            self._gate = PriorityLimit(_running_limit(payload))
+        elif kind in ("check", "propagate"):
+            priority, *args = payload
+            # The task runs in a context of its own: its queries (and the shared query
+            # tasks it starts) are served at this priority.
+            context = contextvars.copy_context()
+            context.run(QUERY_PRIORITY.set, priority)
+            coro = self._run(kind, request_id, args)
+            self._tasks[request_id] = asyncio.get_running_loop().create_task(coro, context=context)
+
+    async def _run(self, kind: str, request_id: int, args: list[Any]) -> None:
+        try:
+            if kind == "check":
+                settings, fresh, propagate = args
+                report = await self._step(
+                    request_id, check_domain(settings, CheckContext(self._dns, fresh))
+                )
+                if report is not None and propagate is not None:
+                    QUERY_PRIORITY.set(propagate.priority)  # this task's context only
+                    await self._step(
+                        request_id,
+                        attach_propagation(
+                            report,
+                            self._dns,
+                            port=propagate.port,
+                            compare_resolvers=propagate.compare_resolvers,
+                            fresh=fresh,
+                        ),
+                    )
+            else:
+                report, fresh, port, compare = args
+                propagation = attach_propagation(
+                    report, self._dns, port=port, compare_resolvers=compare, fresh=fresh
+                )
+                await self._step(request_id, propagation)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._tasks.pop(request_id, None)
+
+    async def _step(self, request_id: int, work: Coroutine[Any, Any, DomainReport]) -> Any:
+        """Run `work` once admitted, and send its report (or why it failed)."""
+        # Admitted by priority, a few at a time: a thousand checks started at once would
+        # interleave, and the domain on screen would finish with the last of them
+        # (measured: rank 17 of 1,000 after 2.9 s, with query priorities alone). What
+        # the user is looking at (URGENT) does not wait for a place.
+        gate = self._gate if QUERY_PRIORITY.get() >= CHECK else None
+        try:
+            if gate is not None and not gate.take():
+                await gate.wait()
+        except BaseException:
+            work.close()
+            raise
+        try:
+            value = await work
+            reply: tuple[str, int, Any] = ("ok", request_id, value)
+        except Exception as exc:  # noqa: BLE001 - a bug: the dashboard says so, we go on
+            value = None
+            reply = ("error", request_id, f"{type(exc).__name__}: {exc}")
+        finally:
+            if gate is not None:
+                gate.release()
+        try:
+            self._results.send(reply)
+        except (OSError, EOFError):
+            self._done.set()  # the dashboard is gone
+        except Exception as exc:  # noqa: BLE001 - a report that does not pickle is a bug
+            self._results.send(("error", request_id, f"{type(exc).__name__}: {exc}"))
+            return None
+        return value
+
+
+def _running_limit(params: DnsParams) -> int:
+    """Requests run at once: enough to keep `concurrency` queries in flight (a check asks
+    a handful at a time), few enough that each finishes soon after it starts."""
+    return max(8, params.concurrency // 4)
+
+
+def _make_dns(params: DnsParams) -> Dns:
+    return Dns(
+        list(params.nameservers),
+        timeout=params.timeout,
+        retries=params.retries,
+        concurrency=params.concurrency,
+        max_age=params.max_age,
+    )
