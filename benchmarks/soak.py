@@ -12,7 +12,8 @@ dropped (the client times out), half answered SERVFAIL.
 The real EsmApp runs headless through Textual's pilot at 120x40 with `--interval` 5 s
 (the `interval` setting; load_config would insist on ≥ 10 s, so the Config is built
 directly), timeout 1 s and no retry, so injected failures reach the checks and the cards
-go stale. Every 10 s the script records: whether the app is still running, RSS, the
+go stale. Every 10 s the script records: whether the app is still running, RSS (the
+app and its engine process, esm_tui/engine.py, and each alone), the
 number of asyncio tasks in the app's loop, Textual workers (`app.workers`), checks
 begun, and results that came back `unknown`. It prints JSON: start (after one full
 cycle and a 30 s warm-up) / end / max of each, growth %, and the failures injected.
@@ -35,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tui import cpu_s, log, rss_mb, wait_for
+from tui import cpu_s, engine_stat, log, rss_mb, wait_for
 
 KINDS = ("good", "shop", "broken", "late")
 SIZE = (120, 40)
@@ -162,14 +163,17 @@ async def soak(domains: list[str], port: int, args: argparse.Namespace) -> dict:
             await asyncio.sleep(30)
             begin = time.perf_counter()
             end = begin + args.minutes * 60
-            checks0, cpu0 = monitor.checks_started, cpu_s()
+            checks0, cpu0, engine0 = monitor.checks_started, cpu_s(), engine_stat(app)[0]
             keys = 0
             while True:
                 now = time.perf_counter()
+                app_mb, engine_mb = rss_mb(), engine_stat(app)[1]
                 sample = {
                     "t_s": round(now - begin, 1),
                     "running": app.is_running,
-                    "rss_mb": round(rss_mb(), 1),
+                    "rss_mb": round(app_mb + engine_mb, 1),
+                    "app_mb": round(app_mb, 1),
+                    "engine_mb": round(engine_mb, 1),
                     "tasks": len(asyncio.all_tasks()),
                     "workers": len(app.workers),
                     "checks": monitor.checks_started - checks0,
@@ -184,13 +188,15 @@ async def soak(domains: list[str], port: int, args: argparse.Namespace) -> dict:
                     await pilot.press(key)
                 keys += 1
                 await asyncio.sleep(min(10.0, max(0.0, end - time.perf_counter())))
-            cpu_used = cpu_s() - cpu0
+            cpu_used = cpu_s() - cpu0 + engine_stat(app)[0] - engine0
+            engine_starts = app.engine.starts
             elapsed = time.perf_counter() - begin
             await pilot.press("q")
     except Exception as exc:  # noqa: BLE001 - a crash is the result being measured
         crashed = repr(exc)
         errors.append(crashed)
         cpu_used = elapsed = float("nan")
+        engine_starts = None
     if not samples:
         return {"crashed": crashed, "errors": errors}
 
@@ -209,6 +215,9 @@ async def soak(domains: list[str], port: int, args: argparse.Namespace) -> dict:
         "cpu_pct": round(100 * cpu_used / elapsed, 1) if elapsed == elapsed else None,
         "rss_mb": rss,
         "rss_growth_pct": round(100 * (rss["end"] - rss["start"]) / rss["start"], 2),
+        "app_mb": triple("app_mb"),
+        "engine_mb": triple("engine_mb"),
+        "engine_starts": engine_starts,
         "tasks": triple("tasks"),
         "workers": triple("workers"),
         "unknown_results_on_screen": triple("unknown_results"),

@@ -1,38 +1,39 @@
 """The dashboard: a Textual app that shows the Monitor's view and runs its workers.
 
-One long-lived async worker per domain (`check; post the result; sleep until due`); a
-new one cancels the domain's old one, so "recheck now" simply starts a fresh one; the
-Monitor's per-domain lock guarantees that a cancelled check has unwound before the next
-begins. The checks themselves (DNS, parsing, SPF evaluation) run in the engine process
-(esm_tui/engine.py), so that the screen answers keys while 1,000 domains are checked.
-Widgets get values and post messages; only this module talks to the Monitor, the
-config file and the engine.
+The per-domain workers and the engine process that runs their checks are in
+app_checks.py, the config edits in app_config.py, history in app_history.py, watch mode
+in app_watch.py: mixins of EsmApp. Widgets get values and post messages; only the app
+talks to the Monitor, the config file and the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Input, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
+from esm_tui.app_checks import (
+    Checker,
+    CheckRunner,
+    CheckStarted,
+    DomainChecked,
+    PropagationChecked,
+    Propagator,
+)
 from esm_tui.app_config import ConfigActions, stamp
 from esm_tui.app_history import HistoryActions, HistoryWritten
 from esm_tui.app_watch import WatchActions
-from esm_tui.checks.context import unknown_result
 from esm_tui.config import (
     Config,
     ConfigError,
@@ -41,17 +42,11 @@ from esm_tui.config import (
     normalize_domain,
     resolve_config_path,
 )
-from esm_tui.dns import Failure, Server, format_server, system_nameservers
+from esm_tui.dns import Server, format_server
 from esm_tui.engine import (
-    CHECK,
-    PROPAGATION,
-    URGENT,
-    DnsParams,
     Engine,
-    EngineError,
-    Propagate,
 )
-from esm_tui.model import CHECK_NAMES, DomainReport, DomainSettings, Status
+from esm_tui.model import CHECK_NAMES, Status
 from esm_tui.monitor import Change, Clock, Monitor
 from esm_tui.text import display_safe
 from esm_tui.watch import Watches
@@ -61,17 +56,8 @@ from esm_tui.widgets.domain_list import DomainList, DomainRow, FilterInput
 from esm_tui.widgets.keys_footer import KeysFooter
 from esm_tui.widgets.record_card import RecordCard
 from esm_tui.widgets.record_detail import RecordDetailScreen
+from esm_tui.widgets.watchers import is_live, prune_watchers
 
-Checker = Callable[[DomainSettings, bool], Awaitable[DomainReport]]
-#: Adds each record's propagation to a report: (report, fresh) -> the report with it.
-Propagator = Callable[[DomainReport, bool], Awaitable[DomainReport]]
-
-log = logging.getLogger(__name__)
-_M = TypeVar("_M", bound=Message)
-
-#: Reuse DNS answers for this share of the interval: the staggered workers share answers
-#: (common SPF includes) within a cycle, and each domain gets fresh ones the next cycle.
-CACHE_SHARE = 0.9
 CONFIG_POLL_SECONDS = 2.0
 #: How long the footer may lag a check's start or end on the domain on screen.
 BINDINGS_DELAY = 0.2
@@ -113,32 +99,7 @@ _DASHBOARD_ONLY = frozenset({"add_domain", "remove_domain", "filter", "open_deta
 _ACTIONS = frozenset({action for action, _, _ in PALETTE} | {"quit"})
 
 
-class CheckStarted(Message):
-    """A worker began checking `domain` (the cards show a spinner)."""
-
-    def __init__(self, domain: str) -> None:
-        super().__init__()
-        self.domain = domain
-
-
-class DomainChecked(Message):
-    """A worker finished checking `domain`; `changes` are the statuses that moved."""
-
-    def __init__(self, domain: str, changes: Sequence[Change]) -> None:
-        super().__init__()
-        self.domain = domain
-        self.changes = list(changes)
-
-
-class PropagationChecked(Message):
-    """The authoritative servers were asked about `domain`'s latest result."""
-
-    def __init__(self, domain: str) -> None:
-        super().__init__()
-        self.domain = domain
-
-
-class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
+class EsmApp(CheckRunner, ConfigActions, HistoryActions, WatchActions, App[int]):
     """esm-tui's dashboard."""
 
     CSS_PATH = "app.tcss"
@@ -202,16 +163,6 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
 
     # -- setup ------------------------------------------------------------------------------
 
-    def _dns_params(self) -> DnsParams:
-        settings = self.config.settings
-        return DnsParams(
-            tuple(self._nameservers or settings.nameservers or system_nameservers()),
-            timeout=settings.timeout,
-            retries=settings.retries,
-            concurrency=settings.concurrency,
-            max_age=settings.interval * CACHE_SHARE,
-        )
-
     def _resolver_title(self) -> str:
         servers = [format_server(s) for s in self.engine.params.nameservers]
         if not servers:
@@ -243,12 +194,6 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
                 yield self.empty_state
         yield KeysFooter()
 
-    def on_load(self) -> None:
-        # The engine process starts while the screen is built: its imports take about as
-        # long, and the first check does not wait for them.
-        if self._checker == self._check_with_dns and self.domain_names():
-            self.engine.start()
-
     def on_mount(self) -> None:
         self.sub_title = self._resolver_title()
         self.domain_list.border_title = "Domains"
@@ -276,141 +221,6 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
             self._start_worker(name)
         self._refresh_list()
         self._refresh_cards()
-
-    def _start_worker(self, name: str, *, fresh: bool = False) -> Worker[None]:
-        # One worker per domain: a new one replaces (cancels) the old. Kept in a dict
-        # rather than Textual's `exclusive` groups, which scan every worker to cancel
-        # one (`R` at 1,000 domains: a million steps on the event loop).
-        old = self._domain_workers.get(name)
-        if old is not None:
-            old.cancel()
-        worker = self.run_worker(
-            self._watch_domain(name, fresh),
-            name=f"check {name}",
-            group=f"domain:{name}",
-            description=f"checks {name} every {self.monitor.interval:g} s",
-            exit_on_error=False,
-        )
-        self._domain_workers[name] = worker
-        return worker
-
-    async def _watch_domain(self, name: str, fresh: bool) -> None:
-        """The worker of one domain: check, post the result, then write the history and
-        ask the authoritative servers (the card shows the result meanwhile), sleep until
-        it is due."""
-        owed = fresh  # a fresh check was asked for and has not started yet
-        try:
-            while name in self.monitor:
-                if not fresh:
-                    await self.monitor.wait_until_due(name)
-                    if name not in self.monitor:
-                        return
-                async with self.monitor.checking(name, fresh=fresh):
-                    owed = False
-                    self._tell(self.on_check_started, CheckStarted(name))
-                    report = await self._checker(self._settings(name), fresh)
-                pending = self._propagator is not None
-                changes = self.monitor.record(name, report, propagation_pending=pending)
-                self._tell(self.on_domain_checked, DomainChecked(name, changes))
-                await self.record_history(report)
-                await self._propagate(name, report, fresh)
-                fresh = False
-        finally:
-            if owed:  # cancelled before the fresh check could run
-                self.monitor.end_recheck(name)
-
-    def _tell(self, handler: Callable[[_M], None], message: _M) -> None:
-        """Hand a worker's news to its handler at once. The worker runs on the app's own
-        event loop, so this is safe, and it skips the message queue: Textual's dispatch
-        of three messages per domain was a tenth of the dashboard's CPU during a
-        refresh of 1,000 domains. A handler's error must not end the domain's worker."""
-        try:
-            handler(message)
-        except Exception:  # a drawing bug: logged, the checks go on
-            log.exception("handling %s failed", type(message).__name__)
-
-    async def _propagate(self, name: str, report: DomainReport, fresh: bool) -> None:
-        if self._propagator is None:
-            return
-        try:
-            full = await self._propagator(report, fresh)
-        except Exception:  # a bug there must not stop the domain's checks
-            log.exception("propagation of %s failed", name)
-            self.monitor.propagation_failed(name)
-        else:
-            self.monitor.attach(name, full)
-        self._tell(self.on_propagation_checked, PropagationChecked(name))
-
-    async def _propagate_with_dns(self, report: DomainReport, fresh: bool) -> DomainReport:
-        asked = await self.engine.propagation(report)  # already on its way (see the check)
-        if asked is not None:
-            return asked
-        settings = self.config.settings
-        return await self.engine.propagate(
-            report,
-            fresh,
-            PROPAGATION + self._position(report.domain),
-            settings.port,
-            settings.compare_resolvers,
-        )
-
-    def _on_screen_domain(self) -> str | None:
-        """The highlighted domain: the list's own value, which is set before its message
-        reaches `self.selected` (the first checks are asked for in between)."""
-        try:
-            return self.domain_list.selected
-        except AttributeError:  # not composed yet
-            return self.selected
-
-    def _position(self, name: str) -> int:
-        """Where the domain is listed: the queries of the top of the list go first."""
-        try:
-            position = self.domain_list.position(name)
-        except AttributeError:  # not composed yet
-            position = None
-        return len(self.monitor) if position is None else position  # filtered out: last
-
-    def _settings(self, name: str) -> DomainSettings:
-        return self.config.domain_settings(name)
-
-    async def _check_with_dns(self, settings: DomainSettings, fresh: bool) -> DomainReport:
-        name = settings.name
-        # The domain on screen first (`r` on it, or the first check at startup), then the
-        # others from the top of the list.
-        priority = URGENT if name == self._on_screen_domain() else CHECK + self._position(name)
-        propagate = None
-        if self._propagator == self._propagate_with_dns:
-            propagate = Propagate(
-                PROPAGATION + self._position(name),
-                self.config.settings.port,
-                self.config.settings.compare_resolvers,
-            )
-        try:
-            return await self.engine.check(settings, fresh, priority, propagate)
-        except EngineError as exc:
-            # Like a dead resolver: every record unknown with the reason, the last known
-            # results stay on screen (stale), the next check starts a new engine.
-            failure = Failure(name, "TXT", f"the check engine stopped ({exc})")
-            return DomainReport(
-                domain=name,
-                checks={c: unknown_result(c, name, "TXT", failure) for c in CHECK_NAMES},
-                checked_at=datetime.now(UTC),
-            )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if event.state != WorkerState.ERROR or not (worker.group or "").startswith("domain:"):
-            return
-        name = worker.group.removeprefix("domain:")
-        self.notify(
-            f"Checking {name} failed: {worker.error!r}. esm-tui keeps watching it.",
-            title="Internal error",
-            severity="error",
-            markup=False,
-        )
-        if name in self.monitor and self._domain_workers.get(name) is worker:
-            self.monitor.record_error(name)
-            self._start_worker(name)
 
     # -- results ------------------------------------------------------------------------------
 
@@ -457,6 +267,7 @@ class EsmApp(ConfigActions, HistoryActions, WatchActions, App[int]):
         """Once a second: "checked 12 s ago" moves on, watched domains are rechecked."""
         if not self._on_screen:  # not mounted yet, or shutting down
             return
+        prune_watchers(self, is_live)  # the Headers of closed detail screens (see watchers.py)
         self._watch_tick()
         self._refresh_cards()
         screen = self.base_screen

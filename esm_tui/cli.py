@@ -285,11 +285,9 @@ def _record_history(reports: Sequence[object]) -> None:
         print(f"esm-tui: history not recorded: {history}", file=sys.stderr)
         return
     try:
-        for report_ in reports:
-            result = history.record(report_)
-            if isinstance(result, HistoryError):
-                print(f"esm-tui: history not recorded: {result}", file=sys.stderr)
-                return
+        result = history.record_many(reports)  # type: ignore[arg-type]
+        if isinstance(result, HistoryError):
+            print(f"esm-tui: history not recorded: {result}", file=sys.stderr)
     finally:
         history.close()
 

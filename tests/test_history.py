@@ -72,6 +72,30 @@ def test_transitions_are_stored_and_identical_repeats_are_not(tmp_path: Path) ->
     assert rows[0].at == T0 and rows[-1].hash == records_hash(["v=spf1 -all"])
 
 
+def test_record_many_writes_what_record_would_in_one_transaction(tmp_path: Path) -> None:
+    reports = [
+        report(T0, Status.FAIL, (), domain="a.example"),
+        report(T0, Status.OK, domain="b.example"),
+        report(T0 + timedelta(minutes=1), Status.FAIL, (), domain="a.example"),  # a repeat
+        report(T0 + timedelta(minutes=2), Status.OK, domain="a.example"),
+    ]
+    one = opened(tmp_path / "one.sqlite3")
+    singly = [t for r in reports for t in one.record(r)]  # type: ignore[union-attr]
+    many = opened(tmp_path / "many.sqlite3")
+    statements: list[str] = []
+    many._db.set_trace_callback(statements.append)
+    together = many.record_many(reports)
+    assert together == singly
+    assert [(t.domain, t.status) for t in together] == [
+        ("a.example", Status.FAIL),
+        ("b.example", Status.OK),
+        ("a.example", Status.OK),
+    ]
+    assert statements.count("BEGIN IMMEDIATE") == 1
+    assert statements.count("COMMIT") == 1
+    assert spf_rows(many, "a.example") == spf_rows(one, "a.example")
+
+
 def test_record_order_does_not_make_a_transition(tmp_path: Path) -> None:
     history = opened(tmp_path / "h.sqlite3")
     history.record(report(T0, records=("a", "b")))

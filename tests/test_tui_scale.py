@@ -6,21 +6,25 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widgets import Header
 from textual.widgets._footer import FooterKey
 
 from esm_tui.app import DomainChecked, EsmApp
 from esm_tui.config import Config, DomainConfig, Settings
-from esm_tui.model import DomainReport, DomainSettings, Status
+from esm_tui.model import CHECK_NAMES, DomainReport, DomainSettings, RecordResult, Status
 from esm_tui.monitor import CardView
 from esm_tui.widgets.card_grid import CardGrid, _reads_the_same
 from esm_tui.widgets.domain_list import DomainList, DomainRow
 from esm_tui.widgets.keys_footer import KeysFooter
+from esm_tui.widgets.record_detail import RecordDetailScreen
 
 
 class CountingList(DomainList):
@@ -217,3 +221,36 @@ async def test_the_footer_does_not_keep_its_old_keys_alive() -> None:
         assert later <= first + shown
         watchers = getattr(footer, "__watchers", {}).get("compact", [])
         assert len(watchers) <= shown  # one per key on screen, none for the old keys
+
+
+async def test_closed_detail_screens_do_not_stay_alive() -> None:
+    """Each detail screen has a Header that watches the app's title; Textual drops such
+    watchers only when the title changes, which kept every closed detail screen's Header
+    (and all it drew) alive."""
+
+    async def checker(settings: DomainSettings, fresh: bool) -> DomainReport:
+        result = RecordResult("spf", Status.OK, "fine", f"{settings.name}.", "TXT")
+        checks = {c: replace(result, check=c) for c in CHECK_NAMES}
+        return DomainReport(settings.name, checks, datetime.now(UTC))
+
+    config = Config(
+        path=None,
+        settings=Settings(history=False),
+        domains=(DomainConfig(name="a.example"),),
+    )
+    app = EsmApp(config, checker=checker, watch_config=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        while app.monitor.report("a.example") is None:
+            await pilot.pause(0.05)
+        app.card_grid.card("spf").focus()
+        for _ in range(8):
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, RecordDetailScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+        app._tick()  # the once-a-second tick drops the watchers of closed screens
+        await pilot.pause()
+        gc.collect()
+        assert sum(isinstance(o, Header) for o in gc.get_objects()) == 1
+        assert sum(isinstance(o, RecordDetailScreen) for o in gc.get_objects()) == 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
@@ -33,6 +34,9 @@ class DomainRow:
     #: `watching · 42 min left` while the domain is in watch mode (`w`).
     watch: str | None = None
 
+
+#: Rendered rows kept (see DomainList.__init__): a tall terminal's rows, a few styles each.
+RENDER_CACHE_ROWS = 512
 
 #: After the domain's name: a check is running / the domain is watched.
 CHECKING_MARK = "⟳"
@@ -83,6 +87,10 @@ class DomainList(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        # OptionList keeps the rendered lines of up to 2,048 (option, style) pairs: with
+        # rows that change status every check, that filled up over minutes and held
+        # ~10 MB (the soak's RSS growth). The rows on screen, in a few styles, fit here.
+        self._option_render_cache = LRUCache(maxsize=RENDER_CACHE_ROWS)
         self._rows: list[DomainRow] = []
         self._index: dict[str, int] = {}
         #: The row each domain last showed, to redraw a line only when it changed.

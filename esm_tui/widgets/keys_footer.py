@@ -9,6 +9,8 @@ from __future__ import annotations
 from textual.events import Resize
 from textual.widgets import Footer
 
+from esm_tui.widgets.watchers import prune_watchers
+
 PALETTE_HINT_WIDTH = 100
 
 
@@ -32,16 +34,6 @@ class KeysFooter(Footer):
 
     def prune_watchers(self) -> int:
         """Forget the watchers of keys no longer in the footer; how many went."""
-        # Textual keeps them in the attribute named "__watchers" (set with setattr, so
-        # not name-mangled): {reactive name: [(watching node, callback), ...]}.
-        watchers: dict[str, list[tuple[object, object]]] = getattr(self, "__watchers", {})
-        dropped = 0
-        for name, entries in watchers.items():
-            kept = [
-                (node, callback)
-                for node, callback in entries
-                if node is self or getattr(node, "parent", None) is self
-            ]
-            dropped += len(entries) - len(kept)
-            watchers[name][:] = kept
-        return dropped
+        return prune_watchers(
+            self, lambda node: node is self or getattr(node, "parent", None) is self
+        )
