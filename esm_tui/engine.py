@@ -26,6 +26,7 @@ import contextvars
 import itertools
 import logging
 import os
+import pickle
 import queue
 import subprocess
 import sys
@@ -242,11 +243,25 @@ class Engine:
         (or at once when the engine is closed: what is still queued no longer matters)."""
         try:
             while (message := outbox.get()) is not None and not self._closed:
-                requests.send(message)
+                try:
+                    data = pickle.dumps(message)
+                except Exception as exc:  # noqa: BLE001 - a bug: that request fails, not all
+                    self._answer(("error", message[1], f"request not sent: {exc!r}"))
+                    continue
+                requests.send_bytes(data)
         except (OSError, ValueError) as exc:  # the engine died: the reader fails the rest
             log.debug("engine request lost: %s", exc)
         finally:
             requests.close()
+
+    def _answer(self, message: tuple[str, int, Any]) -> None:
+        """From a thread: hand a reply to the event loop (if it still runs)."""
+        loop = self._loop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self._deliver, message)
+            except RuntimeError:  # the loop has closed
+                pass
 
     def start(self) -> None:
         """Start the engine process now (it imports its modules meanwhile) rather than

@@ -229,3 +229,19 @@ async def test_queries_waiting_for_a_slot_go_by_priority_then_arrival(
         "check-b.example",
         "late-propagation.example",
     ]
+
+
+async def test_a_request_that_cannot_be_sent_fails_alone(
+    records: Records, dns_server: DnsServer
+) -> None:
+    good_zone(records)
+    engine = Engine(params(dns_server))
+    try:
+        broken = DomainSettings(name="example.com", spf_ips=(lambda: None,))  # type: ignore[arg-type]
+        with pytest.raises(EngineError, match="not sent"):
+            await asyncio.wait_for(engine.check(broken, False, CHECK), 30)
+        report = await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
+        assert report.checks["spf"].status == Status.OK
+        assert engine.starts == 1
+    finally:
+        engine.close()
