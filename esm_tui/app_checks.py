@@ -155,6 +155,8 @@ class CheckRunner:
             return
         try:
             full = await self._propagator(report, fresh)
+        except EngineError:  # the engine stopped (or the dashboard is closing): not a bug
+            self.monitor.propagation_failed(name)
         except Exception:  # a bug there must not stop the domain's checks
             log.exception("propagation of %s failed", name)
             self.monitor.propagation_failed(name)

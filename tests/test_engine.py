@@ -245,3 +245,30 @@ async def test_a_request_that_cannot_be_sent_fails_alone(
         assert engine.starts == 1
     finally:
         engine.close()
+
+
+async def test_an_urgent_check_overtakes_the_queue(records: Records, dns_server: DnsServer) -> None:
+    """The domain on screen goes first: its queries by priority, and no other check is
+    admitted while it runs."""
+    for i in range(24):
+        records.add_zone(f"d{i}.example.")
+        records.add(f"d{i}.example.", "TXT", '"v=spf1 -all"')
+    good_zone(records)
+    dns_server.delay = 0.05
+    engine = Engine(params(dns_server, timeout=5.0, concurrency=8))
+    order: list[str] = []
+
+    async def check(name: str, priority: float) -> None:
+        await engine.check(DomainSettings(name=name), False, priority)
+        order.append(name)
+
+    try:
+        await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)  # started, warm
+        queued = [asyncio.ensure_future(check(f"d{i}.example", CHECK + i)) for i in range(24)]
+        await asyncio.sleep(0.05)
+        urgent = asyncio.ensure_future(check("example.com", URGENT))
+        await asyncio.wait_for(asyncio.gather(urgent, *queued), 60)
+    finally:
+        engine.close()
+    # At most the first batch admitted (8 checks at concurrency 8) can finish before it.
+    assert order.index("example.com") <= 8, order

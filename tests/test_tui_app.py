@@ -144,7 +144,7 @@ def card_text(app: EsmApp, check: str) -> str:
 
 def sidebar(app: EsmApp) -> list[str]:
     domains = app.query_one("#domains", DomainList)
-    return [str(domains.get_option_at_index(i).prompt) for i in range(domains.option_count)]
+    return [domains.prompt_of(name) for name in domains.visible]
 
 
 def notes(app: EsmApp) -> list[str]:

@@ -52,7 +52,7 @@ class ListApp(App[None]):
 
 
 def prompt_text(widget: DomainList, name: str) -> str:
-    return str(widget.get_option(name).prompt)
+    return widget.prompt_of(name)
 
 
 NAMES = [f"d{i}.example" for i in range(50)]
@@ -254,3 +254,20 @@ async def test_closed_detail_screens_do_not_stay_alive() -> None:
         gc.collect()
         assert sum(isinstance(o, Header) for o in gc.get_objects()) == 1
         assert sum(isinstance(o, RecordDetailScreen) for o in gc.get_objects()) == 0
+
+
+async def test_a_row_changed_off_screen_shows_its_change_when_scrolled_to() -> None:
+    app = ListApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        widget = app.domains
+        widget.show([DomainRow(n, None) for n in NAMES])
+        await pilot.pause()
+        assert not any("d45.example" in line for line in list_lines(app))  # off screen
+        assert widget.update_row(DomainRow("d45.example", Status.FAIL)) is True
+        assert "d45.example" in widget._stale  # not built yet: nobody sees it
+        widget.select("d45.example")
+        await pilot.pause()
+        painted = [line for line in list_lines(app) if "d45.example" in line]
+        assert painted and "FAIL" in painted[0]
+        assert "d45.example" not in widget._stale
+        assert "FAIL" in widget.prompt_of("d45.example")

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
+from textual.visual import Visual
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
@@ -98,6 +99,8 @@ class DomainList(OptionList):
         self._shown: list[str] = []
         self._visible_set: frozenset[str] = frozenset()
         self._positions: dict[str, int] = {}
+        #: Rows whose prompt is out of date (they changed off screen; see _replace_line).
+        self._stale: set[str] = set()
         self._selected: str | None = None
 
     @property
@@ -184,16 +187,35 @@ class DomainList(OptionList):
         if known is not None and known != height:
             self.replace_option_prompt(row.name, row_prompt(row))
             return
-        option._set_prompt(row_prompt(row))
-        if known is None:
-            return  # the lines are being measured again: a full repaint is on its way
         cache = self._option_render_cache
         for key in [key for key in cache.keys() if key[0] is option]:
             cache.discard(key)
         line = lines.index_to_line.get(index)
         top = self.scroll_offset.y
         if line is not None and top - height < line < top + self.size.height:
-            self.refresh_lines(line, height)  # on screen (off screen: drawn when scrolled to)
+            option._set_prompt(row_prompt(row))
+            self._stale.discard(row.name)
+            self.refresh_lines(line, height)
+        else:
+            # Off screen (or the lines are being measured again, and a full repaint is on
+            # its way): the prompt is built when the row is drawn (`_get_visual`). At
+            # startup every one of 1,000 rows changes while 40 are on screen.
+            self._stale.add(row.name)
+
+    def _get_visual(self, option: Option) -> Visual:
+        name = option.id
+        if name is not None and name in self._stale:
+            self._stale.discard(name)
+            row = self._by_name.get(name)
+            if row is not None:
+                option._set_prompt(row_prompt(row))
+        return super()._get_visual(option)
+
+    def prompt_of(self, name: str) -> str:
+        """The row's text as it is (or will be) drawn."""
+        option = self.get_option(name)
+        self._get_visual(option)  # brings a stale prompt up to date
+        return str(option.prompt)
 
     def watch_filter_text(self) -> None:
         self._rebuild()
@@ -215,6 +237,7 @@ class DomainList(OptionList):
             return
         keep = self._selected
         self._shown = names
+        self._stale.clear()  # every option is built anew below
         self._visible_set = frozenset(names)
         self._positions = {name: i for i, name in enumerate(names)}
         self.set_options(Option(row_prompt(r), id=r.name) for r in rows)
