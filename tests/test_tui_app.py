@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -369,6 +371,34 @@ async def test_the_delayed_record_turns_ok_without_touching_anything(
         demo_server.records.replace(DELAYED_NAME, "TXT", f'"{DELAYED_VALUE}"')
         await wait_for(pilot, lambda: "DMARC of late.example: FAIL → OK" in notes(app))
         assert app.monitor.view("late.example", "dmarc").status == Status.OK
+
+
+async def test_a_dead_engine_makes_the_cards_stale_and_the_next_check_restarts_it(
+    config_path: Path, demo_server: DnsServer
+) -> None:
+    app = make_app(config_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot, app)
+        await select(pilot, app, "good.example")
+        pid = app.engine.pid
+        assert pid is not None and app.engine.starts == 1
+        demo_server.delay = 1.0  # the recheck is in flight when the engine dies
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.monitor.is_checking("good.example"), "checking")
+        await pilot.pause(0.2)
+        os.kill(pid, signal.SIGKILL)
+        view = lambda: app.monitor.view("good.example", "spf")  # noqa: E731
+        await wait_for(pilot, lambda: view().stale_reason, "stale")
+        assert "the check engine stopped" in (view().stale_reason or "")
+        assert view().status == Status.OK  # the last known result, kept
+        assert card_text(app, "spf").startswith("✓ OK · stale")
+        demo_server.delay = 0
+        await wait_for(pilot, lambda: not app.monitor.recheck_pending("good.example"))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.engine.starts == 2, "a new engine")
+        await wait_for(pilot, lambda: view().stale_reason is None and view().latest, "fresh")
+        assert view().latest.status == Status.OK  # type: ignore[union-attr]
+        assert app.engine.pid not in (None, pid)
 
 
 async def test_unknown_keeps_the_last_result_marked_stale(
