@@ -17,9 +17,12 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from esm_tui import __version__
+
+if TYPE_CHECKING:  # imported where used: `--version` and `--help` stay fast
+    from esm_tui.model import DomainReport
 
 
 class ExitCode(IntEnum):
@@ -170,7 +173,6 @@ def _run_check(args: argparse.Namespace) -> int:
     from esm_tui.checks import check_domain
     from esm_tui.checks.context import CheckContext
     from esm_tui.dns import Dns, format_server
-    from esm_tui.model import DomainReport
 
     if args.propagation:
         from esm_tui.propagation import attach_propagation
@@ -276,7 +278,7 @@ def _few_collections() -> Iterator[None]:
             gc.enable()
 
 
-def _record_history(reports: Sequence[object]) -> None:
+def _record_history(reports: Sequence[DomainReport]) -> None:
     """Keep the transitions for `esm-tui history`; a broken database only warns."""
     from esm_tui.history import History, HistoryError
 
@@ -285,7 +287,7 @@ def _record_history(reports: Sequence[object]) -> None:
         print(f"esm-tui: history not recorded: {history}", file=sys.stderr)
         return
     try:
-        result = history.record_many(reports)  # type: ignore[arg-type]
+        result = history.record_many(reports)
         if isinstance(result, HistoryError):
             print(f"esm-tui: history not recorded: {result}", file=sys.stderr)
     finally:

@@ -31,7 +31,7 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -246,7 +246,9 @@ class Engine:
                 try:
                     data = pickle.dumps(message)
                 except Exception as exc:  # noqa: BLE001 - a bug: that request fails, not all
-                    self._answer(("error", message[1], f"request not sent: {exc!r}"))
+                    self._in_loop(
+                        self._deliver, ("error", message[1], f"request not sent: {exc!r}")
+                    )
                     continue
                 requests.send_bytes(data)
         except (OSError, ValueError) as exc:  # the engine died: the reader fails the rest
@@ -254,12 +256,12 @@ class Engine:
         finally:
             requests.close()
 
-    def _answer(self, message: tuple[str, int, Any]) -> None:
-        """From a thread: hand a reply to the event loop (if it still runs)."""
+    def _in_loop(self, callback: Callable[..., None], *args: object) -> None:
+        """From a thread: run `callback(*args)` on the event loop, if there is one still."""
         loop = self._loop
         if loop is not None:
             try:
-                loop.call_soon_threadsafe(self._deliver, message)
+                loop.call_soon_threadsafe(callback, *args)
             except RuntimeError:  # the loop has closed
                 pass
 
@@ -317,26 +319,15 @@ class Engine:
         runs (`start()`), and a reply only comes after a request, which sets it."""
         try:
             while True:
-                message = results.recv()
-                loop = self._loop
-                if loop is None:
-                    continue  # nobody can be waiting for it
-                try:
-                    loop.call_soon_threadsafe(self._deliver, message)
-                except RuntimeError:  # the loop has closed
-                    return
+                self._in_loop(self._deliver, results.recv())  # no loop: nobody waits
         except (EOFError, OSError):
             pass
         finally:
             results.close()
-            loop = self._loop
-            if loop is None:
-                self._ended(requests)
+            if self._loop is None:
+                self._ended(requests)  # no loop, no futures: safe from this thread
             else:
-                try:
-                    loop.call_soon_threadsafe(self._ended, requests)
-                except RuntimeError:
-                    pass
+                self._in_loop(self._ended, requests)
 
     def _deliver(self, message: tuple[str, int, Any]) -> None:
         kind, request_id, value = message
@@ -484,14 +475,13 @@ class _Server:
         # Admitted by priority, a few at a time: a thousand checks started at once would
         # interleave, and the domain on screen would finish with the last of them
         # (measured: rank 17 of 1,000 after 2.9 s, with query priorities alone). What
-        # the user is looking at (URGENT) does not wait for a place.
+        # the user is looking at (URGENT) takes no place and runs alone: the others wait
+        # until it is done (sharing the CPU with the first 64 admitted, it took 1 s
+        # instead of 0.3 s to its first cards at startup).
         urgent = QUERY_PRIORITY.get() < CHECK
         gate = None if urgent else self._gate
         try:
             if urgent:
-                # The others wait until it is done: at startup the domain on screen
-                # otherwise shared the CPU with the first 64 admitted (measured: 1 s
-                # instead of 0.3 s to its first cards).
                 self._urgent += 1
                 self._calm.clear()
             else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -96,9 +97,9 @@ def _start_pair(primary: Records, secondary: Records) -> tuple[DnsServer, DnsSer
     raise RuntimeError("could not bind 127.0.0.2 and 127.0.0.3 on one port")
 
 
-@pytest.fixture
-def lab() -> Iterator[Lab]:
-    primary, secondary, cache = zone(2), zone(2), zone(1)
+@contextmanager
+def running_lab(primary: Records, secondary: Records, cache: Records) -> Iterator[Lab]:
+    """ns1 and ns2 serving `primary` and `secondary`, a resolver serving `cache`."""
     ns1, ns2 = _start_pair(primary, secondary)
     with DnsServer(cache) as resolver:
         current = Lab(primary, secondary, cache, ns1, ns2, resolver)
@@ -107,6 +108,12 @@ def lab() -> Iterator[Lab]:
         finally:
             current.ns1.stop()
             current.ns2.stop()  # a test may have replaced it
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    with running_lab(zone(2), zone(2), zone(1)) as current:
+        yield current
 
 
 def result(check: str, name: str, rdtype: str = "TXT", **kwargs: object) -> RecordResult:

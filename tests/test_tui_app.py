@@ -25,6 +25,7 @@ from esm_tui.config import Config, DomainConfig, Relay, Settings, load_config
 from esm_tui.demo.scenario import DELAYED_NAME, DELAYED_VALUE, demo_records
 from esm_tui.demo.server import DnsServer
 from esm_tui.model import CHECK_NAMES, DomainReport, DomainSettings, Status
+from esm_tui.monitor import CardView
 from esm_tui.text import display_safe
 from esm_tui.widgets.dialogs import AddDomainScreen, ConfirmScreen, HelpScreen
 from esm_tui.widgets.domain_list import DomainList
@@ -387,7 +388,10 @@ async def test_a_dead_engine_makes_the_cards_stale_and_the_next_check_restarts_i
         await wait_for(pilot, lambda: app.monitor.is_checking("good.example"), "checking")
         await pilot.pause(0.2)
         os.kill(pid, signal.SIGKILL)
-        view = lambda: app.monitor.view("good.example", "spf")  # noqa: E731
+
+        def view() -> CardView:
+            return app.monitor.view("good.example", "spf")
+
         await wait_for(pilot, lambda: view().stale_reason, "stale")
         assert "the check engine stopped" in (view().stale_reason or "")
         assert view().status == Status.OK  # the last known result, kept

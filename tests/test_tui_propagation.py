@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from test_propagation import DMARC, NEW_SPF, OLD_SPF, Lab, running_lab
+from test_propagation import zone as base_zone
 from test_tui_app import card_text, notes, open_card, screen_text, select, sidebar, wait_for
 from textual.pilot import Pilot
 
@@ -27,53 +28,19 @@ from esm_tui.model import PropagationState, Status
 from esm_tui.watch import Watches
 from esm_tui.widgets.record_detail import RecordDetailScreen
 
-NEW_SPF = "v=spf1 include:_spf.relay.example -all"
-OLD_SPF = "v=spf1 -all"
-DMARC = "v=DMARC1; p=reject; rua=mailto:d@example.com"
-
 
 def zone(serial: int) -> Records:
-    records = Records()
-    records.add_zone(
-        "example.com.", f"ns1.example.com. hostmaster.example.com. {serial} 3600 600 86400 300"
-    )
-    records.add("example.com.", "NS", "ns1.example.com.", "ns2.example.com.", ttl=3600)
-    records.add("ns1.example.com.", "A", "127.0.0.2", ttl=3600)
-    records.add("ns2.example.com.", "A", "127.0.0.3", ttl=3600)
+    """example.com as test_propagation.py's servers hold it, with an MX and a DMARC record."""
+    records = base_zone(serial)
     records.add("example.com.", "MX", "10 mx.example.com.")
     records.add_txt("_dmarc.example.com.", DMARC)
     return records
 
 
-@dataclass
-class Lab:
-    primary: Records
-    secondary: Records
-    cache: Records
-    ns1: DnsServer
-    ns2: DnsServer
-    resolver: DnsServer
-
-
 @pytest.fixture
 def lab() -> Iterator[Lab]:
-    primary, secondary, cache = zone(2), zone(2), zone(1)
-    for _ in range(10):  # the second server needs the first one's port on its own address
-        ns1 = DnsServer(primary, host="127.0.0.2").start()
-        try:
-            ns2 = DnsServer(secondary, host="127.0.0.3", port=ns1.port).start()
-        except OSError:
-            ns1.stop()
-            continue
-        break
-    else:
-        raise RuntimeError("could not bind 127.0.0.2 and 127.0.0.3 on one port")
-    try:
-        with DnsServer(cache) as resolver:
-            yield Lab(primary, secondary, cache, ns1, ns2, resolver)
-    finally:
-        ns1.stop()
-        ns2.stop()
+    with running_lab(zone(2), zone(2), zone(1)) as current:
+        yield current
 
 
 def write_config(

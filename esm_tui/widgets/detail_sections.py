@@ -52,8 +52,9 @@ COLUMN_STYLES = ("", "not bold")
 CELL_PADDING = (0, 2, 0, 0)
 
 
-def new_table(*columns: str) -> Table:
-    table = Table(
+def bare_table() -> Table:
+    """A full-width table without borders: the detail screen's one table style."""
+    return Table(
         box=None,
         show_edge=False,
         pad_edge=False,
@@ -61,6 +62,10 @@ def new_table(*columns: str) -> Table:
         header_style="bold",
         padding=CELL_PADDING,
     )
+
+
+def new_table(*columns: str) -> Table:
+    table = bare_table()
     for index, column in enumerate(columns):
         last = index == len(columns) - 1
         table.add_column(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.events import Resize
 from textual.widgets import Footer
 
-from esm_tui.widgets.watchers import prune_watchers
+from esm_tui.widgets.watchers import is_live, prune_watchers
 
 PALETTE_HINT_WIDTH = 100
 
@@ -29,11 +29,5 @@ class KeysFooter(Footer):
         self.show_command_palette = event.size.width >= PALETTE_HINT_WIDTH
 
     async def recompose(self) -> None:
-        await super().recompose()
-        self.prune_watchers()
-
-    def prune_watchers(self) -> int:
-        """Forget the watchers of keys no longer in the footer; how many went."""
-        return prune_watchers(
-            self, lambda node: node is self or getattr(node, "parent", None) is self
-        )
+        await super().recompose()  # the old keys are removed (closed) by now
+        prune_watchers(self, is_live)

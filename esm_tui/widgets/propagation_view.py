@@ -15,7 +15,7 @@ from textual.content import Content
 from esm_tui.model import Propagation, PropagationState
 from esm_tui.propagation.text import MATRIX_COLUMNS, card_line, matrix_rows
 from esm_tui.text import display_safe
-from esm_tui.widgets.detail_sections import CELL_PADDING, COLUMN_STYLES
+from esm_tui.widgets.detail_sections import COLUMN_STYLES, bare_table
 
 #: Marks a server that is behind the others (named in the state's sentence too).
 LAGGING_MARK = "▲ "
@@ -53,14 +53,7 @@ def propagation_matrix(propagation: Propagation) -> Table:
     """One row per server: where, role, its answer (a line per record), TTL, SOA serial;
     a lagging server's row is marked ▲ and bold (Rich cells take no theme colours, and
     the mark and the word "behind" carry the meaning anyway)."""
-    table = Table(
-        box=None,
-        show_edge=False,
-        pad_edge=False,
-        expand=True,
-        header_style="bold",
-        padding=CELL_PADDING,
-    )
+    table = bare_table()
     for index, column in enumerate(MATRIX_COLUMNS):
         style = COLUMN_STYLES[index % 2]
         if column == "answer":
