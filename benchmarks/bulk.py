@@ -9,8 +9,12 @@ queries sent vs unique queries needed, and the latency lower bound. One untimed 
 run comes first: the Python server renders each answer once (DnsServer memo), so that
 its own ~1 ms per answer is not part of what is measured. The runs keep their history
 database (`ESM_TUI_DATA_DIR`) in a temporary directory: the warm-up records every result,
-the measured run finds them unchanged (as any cron run after the first does). Peak RSS
-and CPU time are the measured run's own (wait4), not the largest of all child processes.
+the measured runs find them unchanged (as any cron run after the first does). Peak RSS
+and CPU time are each measured run's own (wait4), not the largest of all child processes.
+
+`--runs N` (default 3) measured runs, each with its own query counts: this machine's
+speed drifts by 10-20 % from minute to minute, so each run is listed with the best and
+the median. esm_tui is byte-compiled first (see compile_package).
 
 `calibration` says what this machine is: the CPU time dnspython itself needs to encode
 a query and decode its reply (the issue's targets assume ≈ 70 µs), esm-tui's own codec
@@ -18,7 +22,7 @@ for the same sample, and a plain-Python yardstick. Compare per-query CPU with th
 numbers from the same run: the machine's speed varies from run to run.
 
 With `--profile PATH`, one more untimed run (after the warm-up, before the measured
-one, so that the server's counts stay those of the measured run) goes through
+ones, so that the server's counts stay those of the measured runs) goes through
 pyinstrument (`.venv/bin/pip install pyinstrument`), whose call tree is written to PATH
 as text; with a PATH ending in `.html`, as pyinstrument's HTML page.
 
@@ -155,10 +159,18 @@ def _serve(rows, host, port, delay, ready, commands) -> None:
     while True:
         command = commands.get()
         if command == "reset":
-            # Between the warm-up run and the measured one.
+            # Before each measured run.
             server.queries.clear()
             cpu = time.process_time()
             ready.put("ok")
+        elif command == "counts":
+            ready.put(
+                {
+                    "sent": sum(server.queries.values()),
+                    "unique": len(server.queries),
+                    "server_cpu_s": round(time.process_time() - cpu, 2),
+                }
+            )
         else:
             ready.put(
                 {
@@ -191,6 +203,10 @@ class Server:
         self.commands.put("reset")
         self.ready.get(timeout=30)
 
+    def counts(self) -> dict:
+        self.commands.put("counts")
+        return self.ready.get(timeout=30)
+
     def stop(self) -> dict:
         self.commands.put("stop")
         stats = self.ready.get(timeout=30)
@@ -214,6 +230,17 @@ def write_config(domains: list[str], port: int, concurrency: int, workdir: Path)
     lines += [f'[[domains]]\nname = "{d}"' for d in domains]
     config.write_text("\n".join(lines) + "\n")
     return config
+
+
+def compile_package() -> None:
+    """Byte-compile esm_tui, as a wheel install does and as any run does where Python may
+    write __pycache__: otherwise, with PYTHONDONTWRITEBYTECODE set (as on these machines)
+    and an editable install, every run would compile every module again (≈ 0.1 s)."""
+    import compileall
+
+    import esm_tui
+
+    compileall.compile_dir(Path(esm_tui.__file__).parent, quiet=1)
 
 
 def _esm() -> Path:
@@ -376,33 +403,55 @@ def main() -> None:
     parser.add_argument("--reference", metavar="PYTHON", help="python of a venv with checkdmarc")
     parser.add_argument("--reference-domains", type=int, default=200)
     parser.add_argument("--profile", metavar="PATH", help="also profile a run (pyinstrument)")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs (best and median)")
     args = parser.parse_args()
 
     rows, domains, facts = build_zone_data(args.domains, args.seed)
+    compile_package()
     server = Server(rows, "127.0.0.1", 0, args.delay)
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
         # Untimed warm-up: the server renders each answer once (see DnsServer.memo).
         run_esm(domains, server.port, args.concurrency, Path(tmp))
         if args.profile:
             profile_esm(domains, server.port, args.concurrency, Path(tmp), Path(args.profile))
-        server.reset()
-        result = run_esm(domains, server.port, args.concurrency, Path(tmp))
+        for _ in range(args.runs):
+            server.reset()
+            run = run_esm(domains, server.port, args.concurrency, Path(tmp))
+            counts = server.counts()
+            run.update(
+                server_cpu_s=counts["server_cpu_s"],
+                queries_sent=counts["sent"],
+                queries_unique=counts["unique"],
+                cpu_us_per_query=round(run["cpu_s"] * 1e6 / max(counts["sent"], 1), 1),
+            )
+            runs.append(run)
     counts = server.stop()
     asked = counts.pop("asked")
     # Dependent chain: SPF apex → include → nested include → its record, and check_host
     # walks the same tree (answers cached); DMARC: _dmarc → report authorization.
     chain = 4
-    bound = max(chain * args.delay, counts["unique"] * args.delay / args.concurrency)
+    unique = runs[-1]["queries_unique"]
+    bound = max(chain * args.delay, unique * args.delay / args.concurrency)
+    by_wall = sorted(runs, key=lambda r: r["wall_s"])
     report = {
         **facts,
         "delay_ms": args.delay * 1000,
         "concurrency": args.concurrency,
-        **result,
-        "server_cpu_s": counts["server_cpu_s"],
-        "queries_sent": counts["sent"],
-        "queries_unique": counts["unique"],
-        "sent_over_unique": round(counts["sent"] / counts["unique"], 4),
-        "cpu_us_per_query": round(result["cpu_s"] * 1e6 / max(counts["sent"], 1), 1),
+        "runs": runs,
+        "wall_s": {"best": by_wall[0]["wall_s"], "median": by_wall[len(runs) // 2]["wall_s"]},
+        "cpu_s": {
+            "best": min(r["cpu_s"] for r in runs),
+            "median": sorted(r["cpu_s"] for r in runs)[len(runs) // 2],
+        },
+        "cpu_us_per_query": {
+            "best": min(r["cpu_us_per_query"] for r in runs),
+            "median": sorted(r["cpu_us_per_query"] for r in runs)[len(runs) // 2],
+        },
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "queries_sent": max(r["queries_sent"] for r in runs),
+        "queries_unique": unique,
+        "sent_over_unique": round(max(r["queries_sent"] for r in runs) / unique, 4),
         "latency_lower_bound_s": round(bound, 3),
         "calibration": calibrate(rows, asked),
     }

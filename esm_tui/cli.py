@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -235,8 +234,7 @@ def _run_check(args: argparse.Namespace) -> int:
             # Indented for people at a terminal; compact (C encoder, ~3x faster at 1,000
             # domains) when piped to a script or a file.
             indent = 2 if sys.stdout.isatty() else None
-            document = report.to_json(reports, servers, checked_at)
-            sys.stdout.write(json.dumps(document, indent=indent))
+            sys.stdout.write(report.dumps(reports, servers, checked_at, indent))
             sys.stdout.write("\n")
         else:
             sys.stdout.write(report.render_table(reports))

@@ -19,9 +19,9 @@ import heapq
 import ipaddress
 import itertools
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import dns.exception
 import dns.flags
@@ -32,6 +32,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 from esm_tui import dns_reply
+from esm_tui.once import once
 from esm_tui.udp import UdpMux
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ def _qtype(rdtype: str) -> int:
 _QTYPES: dict[str, int] = {}
 
 
+@functools.lru_cache(maxsize=8192)  # pure; called for every query, mostly the same names
 def absolute(name: str) -> str:
     """Lower-case, with exactly one trailing dot: the form used for keys and JSON."""
     name = name.strip().lower().rstrip(".")
@@ -155,7 +157,7 @@ class Answer:
         """For TXT answers: each record as one decoded string (SPEC §3 `records`)."""
         return [decode_txt(r.strings) for r in self.rdatas if hasattr(r, "strings")]
 
-    @functools.cached_property
+    @once
     def raw_texts(self) -> tuple[str, ...]:
         """For TXT answers: each record's strings joined, undecodable bytes kept as
         surrogates (so that parsers reject them as non-ASCII). Decoded once per answer:
@@ -248,7 +250,7 @@ class PriorityLimit:
 
     def __init__(self, slots: int) -> None:
         self._value = slots
-        self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._waiters: list[tuple[float, int, asyncio.Future[None] | _Waiter]] = []
         self._arrivals = itertools.count()
 
     def take(self) -> bool:
@@ -269,13 +271,26 @@ class PriorityLimit:
                 self.release()  # handed a slot, then cancelled before using it
             raise
 
+    def queue(self, waiter: _Waiter, priority: float) -> None:
+        """Queue a callback waiter: its `set_result(None)` is called, holding the slot,
+        when its turn comes (by `priority`, then first come first served)."""
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), waiter))
+
     def release(self) -> None:
         while self._waiters:
-            future = heapq.heappop(self._waiters)[2]
-            if not future.done():  # a cancelled waiter is skipped
-                future.set_result(None)
+            waiter = heapq.heappop(self._waiters)[2]
+            if not waiter.done():  # a cancelled waiter is skipped
+                waiter.set_result(None)
                 return
         self._value += 1
+
+
+class _Waiter(Protocol):
+    """What PriorityLimit and a cache entry wake: a future, or an object that acts on it."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: None, /) -> None: ...
 
 
 class _Countdown:
@@ -297,34 +312,52 @@ class _Countdown:
             self.future.set_result(None)
 
 
-@dataclass
 class _CacheEntry:
-    task: asyncio.Task[Outcome]
-    created: float = field(default_factory=time.monotonic)
-    #: Askers waiting for the task, woken together when it is done.
-    waiters: list[asyncio.Future[None] | _Countdown] = field(default_factory=list)
+    """One cached question: its outcome once known, and the askers waiting for it.
 
-    def __post_init__(self) -> None:
-        self.task.add_done_callback(self._wake)
+    Completed by its `_Question` directly (no future or task of its own: a bulk run has
+    thousands). An asker cancelled while waiting leaves the question running, as
+    asyncio.shield would, with one list of waiters instead of a future per asker.
+    """
 
-    def _wake(self, _task: object) -> None:
-        for waiter in self.waiters:
+    __slots__ = ("created", "error", "outcome", "waiters")
+
+    def __init__(self) -> None:
+        self.created = time.monotonic()
+        self.outcome: Outcome | None = None
+        self.error: BaseException | None = None
+        #: Askers waiting, woken together when the outcome is known.
+        self.waiters: list[_Waiter] = []
+
+    def done(self) -> bool:
+        return self.outcome is not None or self.error is not None
+
+    def usable(self) -> bool:
+        """Done with an outcome (not failed by a bug or a closed socket)."""
+        return self.outcome is not None
+
+    def result(self) -> Outcome:
+        if self.error is not None:
+            raise self.error
+        assert self.outcome is not None, "result() of a question still in flight"
+        return self.outcome
+
+    def finish(self, outcome: Outcome | None, error: BaseException | None = None) -> None:
+        if self.done():
+            return
+        self.outcome, self.error = outcome, error
+        waiters, self.waiters = self.waiters, []
+        for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
-        self.waiters.clear()
 
-    async def outcome(self) -> Outcome:
-        """The task's outcome; an asker cancelled while waiting leaves the task running.
-
-        What asyncio.shield(task) does, with one callback on the task for all its askers
-        instead of a callback and a future per asker (thousands of askers wait on shared
-        names at the start of a bulk run).
-        """
-        if not self.task.done():
+    async def wait(self) -> Outcome:
+        """The outcome, once known."""
+        if not self.done():
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self.waiters.append(waiter)
             await waiter
-        return self.task.result()
+        return self.result()
 
 
 class Dns:
@@ -378,8 +411,8 @@ class Dns:
         if not fresh:
             # The common case, inline: an outcome already known (see _cached).
             entry = self._cache.get((name, rdtype, servers, True))
-            if entry is not None and entry.task.done() and not self._expired(entry):
-                return entry.task.result()
+            if entry is not None and entry.done() and not self._expired(entry):
+                return entry.result()
         return await self._cached(name, rdtype, servers, True, fresh)
 
     def peek(self, name: str, rdtype: str) -> Outcome | None:
@@ -387,12 +420,9 @@ class Dns:
         it would have to ask (nothing cached, still in flight, or expired)."""
         key = (absolute(name), rdtype.upper(), tuple(self.nameservers), True)
         entry = self._cache.get(key)
-        if entry is None or not entry.task.done() or self._expired(entry):
+        if entry is None or not entry.usable() or self._expired(entry):
             return None
-        task = entry.task
-        if task.cancelled() or task.exception() is not None:
-            return None
-        return task.result()
+        return entry.outcome
 
     def prefetch(self, queries: Iterable[tuple[str, str]]) -> asyncio.Future[None] | None:
         """Start asking the configured resolvers for (name, type) pairs, as `query`
@@ -410,9 +440,8 @@ class Dns:
             key = (name, rdtype, servers, True)
             entry = self._cache.get(key)
             if entry is None or self._expired(entry):
-                task = asyncio.ensure_future(self._resolve(name, rdtype, servers, True))
-                entry = self._cache[key] = _CacheEntry(task)
-            if not entry.task.done():
+                entry = self._ask(key)
+            if not entry.done():
                 if countdown is None:
                     countdown = _Countdown(asyncio.get_running_loop().create_future())
                 countdown.count += 1
@@ -436,94 +465,292 @@ class Dns:
     ) -> Outcome:
         key = (name, rdtype, servers, rd)
         entry = self._cache.get(key)
-        if entry is not None and not fresh and not self._expired(entry):
-            return await entry.outcome()
-        entry = _CacheEntry(asyncio.ensure_future(self._resolve(name, rdtype, servers, rd)))
-        self._cache[key] = entry
-        # Not awaited directly: one asker being cancelled (a recheck restarting a worker)
-        # must not cancel the query other askers are waiting on.
-        return await entry.outcome()
+        if entry is None or fresh or self._expired(entry):
+            entry = self._ask(key)
+        # Not the question itself: one asker being cancelled (a recheck restarting a
+        # worker) must not stop the question other askers are waiting on.
+        return await entry.wait()
+
+    def _ask(self, key: tuple[str, str, tuple[Server, ...], bool]) -> _CacheEntry:
+        """Start the question `key` (name, type, servers, rd); its entry in the cache."""
+        entry = self._cache[key] = _CacheEntry()
+        name, rdtype, servers, rd = key
+        if self._limit is None:
+            self._limit = PriorityLimit(self.concurrency)
+        # The question goes on in callbacks, with the priority of the asker who started it.
+        _Question(self, entry, name, rdtype, servers, rd, QUERY_PRIORITY.get()).start()
+        return entry
 
     def _expired(self, entry: _CacheEntry) -> bool:
         if self.max_age is None:
             return False
         return time.monotonic() - entry.created > self.max_age
 
-    async def _resolve(
-        self, name: str, rdtype: str, servers: tuple[Server, ...], rd: bool
-    ) -> Outcome:
-        if not servers:
-            return Failure(name, rdtype, "no nameserver configured (empty /etc/resolv.conf?)")
+
+class _Question:
+    """One question asked of `servers`: retries, the next server, CNAME hops and the TCP
+    fallback, as callbacks on the event loop that end in its cache entry's outcome.
+
+    A coroutine per question cost a task, and a wake-up of it for every slot, reply
+    and hop: in a bulk run more CPU than the DNS messages themselves (profiled). Here
+    the UDP reader calls `on_reply`, which decodes, judges and either finishes or sends
+    the next question at once. Only the rare TCP fallback runs as a task.
+    """
+
+    __slots__ = (
+        "cnames",
+        "current",
+        "dns",
+        "entry",
+        "holding",
+        "hops",
+        "key",
+        "last",
+        "name",
+        "priority",
+        "qtype",
+        "rd",
+        "rdtype",
+        "server",
+        "servers",
+        "tcp",
+        "timer",
+        "tries",
+    )
+
+    def __init__(
+        self,
+        owner: Dns,
+        entry: _CacheEntry,
+        name: str,
+        rdtype: str,
+        servers: tuple[Server, ...],
+        rd: bool,
+        priority: float,
+    ) -> None:
+        self.dns, self.entry, self.priority = owner, entry, priority
+        self.name, self.rdtype, self.servers, self.rd = name, rdtype, servers, rd
+        self.cnames: list[str] = []
+        self.hops = 0
+        self.holding = False  # holds a slot of the concurrency limit
+        self.key: tuple[str, int, int] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.tcp: asyncio.Task[dns.message.Message] | None = None
+        self.last: Failure | None = None
+        self.server: Server = ("", 0)
+
+    def start(self) -> None:
+        if not self.servers:
+            self.finish(
+                Failure(
+                    self.name, self.rdtype, "no nameserver configured (empty /etc/resolv.conf?)"
+                )
+            )
+            return
         try:
-            qname = name_from_text(name)
-            qtype = _QTYPES.get(rdtype) or _qtype(rdtype)
+            self.current = name_from_text(self.name)
+            self.qtype = _QTYPES.get(self.rdtype) or _qtype(self.rdtype)
         except dns.exception.DNSException as exc:
             # An over-long label or name: no query can be sent for it.
-            return Failure(name, rdtype, f"invalid query name: {exc}")
-        cnames: list[str] = []
-        current = qname
-        for _ in range(MAX_CNAME_HOPS):
-            response = await self._exchange(servers, current, qtype, rd)
-            if isinstance(response, Failure):
-                return Failure(name, rdtype, response.reason, response.server)
-            outcome, next_name = _interpret(response, name, rdtype, current, qtype, cnames)
-            if outcome is not None:
-                return outcome
-            current = next_name
-        return Failure(name, rdtype, f"CNAME chain longer than {MAX_CNAME_HOPS} hops (a loop?)")
+            self.finish(Failure(self.name, self.rdtype, f"invalid query name: {exc}"))
+            return
+        self._exchange()
 
-    async def _exchange(
-        self, servers: tuple[Server, ...], qname: dns.name.Name, qtype: int, rd: bool
-    ) -> _Response | Failure:
-        if self._limit is None:
-            self._limit = PriorityLimit(self.concurrency)
-        limit = self._limit
-        last: Failure | None = None
-        for _attempt in range(self.retries + 1):
-            for server in servers:
-                if not limit.take():
-                    await limit.wait()
-                try:
-                    result = await self._ask(server, qname, qtype, rd)
-                finally:
-                    limit.release()
-                if isinstance(result, _Response):
-                    return result
-                last = result
-        if last is None:
-            return Failure(qname.to_text(), dns.rdatatype.to_text(qtype), "no answer")
-        return Failure(last.name, last.rdtype, last.reason, last.server)
+    # -- one exchange: every server, retries + 1 times, until a usable reply
 
-    async def _ask(
-        self, server: Server, qname: dns.name.Name, qtype: int, rd: bool
-    ) -> _Response | Failure:
-        where = format_server(server)
-        host, port = server
-        self.queries_sent += 1
+    def _exchange(self) -> None:
+        self.tries = iter(self.servers * (self.dns.retries + 1))
+        self.last = None
+        self._next_try()
+
+    def _next_try(self) -> None:
+        server = next(self.tries, None)
+        if server is None:
+            last = self.last
+            if last is None:
+                self.finish(Failure(self.name, self.rdtype, "no answer"))
+            else:
+                self.finish(Failure(self.name, self.rdtype, last.reason, last.server))
+            return
+        self.server = server
+        limit = self.dns._limit
+        assert limit is not None  # made by Dns._ask
+        if limit.take():
+            self._send()
+        else:
+            limit.queue(self, self.priority)
+
+    # PriorityLimit's waiter protocol: a slot is handed over by calling set_result.
+    def done(self) -> bool:
+        return self.entry.done()
+
+    def set_result(self, _result: None) -> None:
+        self._guarded(self._send)
+
+    def _send(self) -> None:
+        self.holding = True
+        dns_ = self.dns
+        dns_.queries_sent += 1
+        host, port = self.server
         try:
-            data = await self._udp().exchange(
-                encode_query(qname, qtype, rd), host, port, self.timeout
+            self.key = dns_._udp().send(
+                encode_query(self.current, self.qtype, self.rd), host, port, self
             )
+        except OSError as exc:
+            where = format_server(self.server)
+            failure = _failed(
+                self.current,
+                self.qtype,
+                f"network error with {where}: {exc.strerror or exc}",
+                where,
+            )
+            # The slot is handed on at the next turn of the loop: when every send fails at
+            # once, handing it on now would recurse through the queue of waiting questions.
+            asyncio.get_running_loop().call_soon(self._guarded, self._done_try, failure)
+            return
+        self.timer = asyncio.get_running_loop().call_later(
+            dns_.timeout, self._guarded, self._timeout
+        )
+
+    def _timeout(self) -> None:
+        if self.key is not None:
+            self.dns._udp().forget(self.key)
+        self._release()
+        where = format_server(self.server)
+        self._failed_try(
+            _failed(
+                self.current,
+                self.qtype,
+                f"timeout after {self.dns.timeout:g} s from {where}",
+                where,
+            )
+        )
+
+    def _failed_try(self, failure: Failure) -> None:
+        self.last = failure
+        self._next_try()
+
+    def _release(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if self.holding:
+            self.holding = False
+            limit = self.dns._limit
+            assert limit is not None
+            limit.release()
+
+    # -- the UdpMux receiver protocol
+
+    def on_reply(self, data: bytes) -> None:
+        self._guarded(self._reply, data)
+
+    def on_close(self) -> None:
+        # The sockets were closed under it (Dns.close): its askers see it cancelled.
+        self._release()
+        self.entry.finish(None, asyncio.CancelledError())
+
+    def _reply(self, data: bytes) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        qname, qtype, where = self.current, self.qtype, format_server(self.server)
+        try:
             response = dns_reply.decode(data) or _from_wire(data)
             if not _answers(response, qname, qtype):
-                return _failed(qname, qtype, f"reply from {where} to another question", where)
-            if response.flags & _TC:
-                response = await _tcp(qname, qtype, rd, host, port, self.timeout)
-        except (dns.exception.Timeout, TimeoutError):
-            return _failed(qname, qtype, f"timeout after {self.timeout:g} s from {where}", where)
-        except ConnectionRefusedError:
-            return _failed(qname, qtype, f"connection refused by {where}", where)
-        except OSError as exc:
-            return _failed(
-                qname, qtype, f"network error with {where}: {exc.strerror or exc}", where
-            )
+                self._done_try(
+                    _failed(qname, qtype, f"reply from {where} to another question", where)
+                )
+                return
         except Exception as exc:  # noqa: BLE001 - bytes off the wire are untrusted: any
             # parse error of a hostile or broken reply is a failed query, not a crash.
-            return _failed(qname, qtype, f"bad reply from {where}: {type(exc).__name__}", where)
-        rcode = response.rcode()
+            self._done_try(
+                _failed(qname, qtype, f"bad reply from {where}: {type(exc).__name__}", where)
+            )
+            return
+        if response.flags & _TC:
+            # The slot stays held for the TCP exchange (RFC 7766).
+            host, port = self.server
+            self.tcp = asyncio.ensure_future(
+                _tcp(qname, qtype, self.rd, host, port, self.dns.timeout)
+            )
+            self.tcp.add_done_callback(self._tcp_done)
+            return
+        self._release()
+        self._judge(response)
+
+    def _done_try(self, failure: Failure) -> None:
+        self._release()
+        self._failed_try(failure)
+
+    def _tcp_done(self, task: asyncio.Task[dns.message.Message]) -> None:
+        self.tcp = None
+        if task.cancelled():
+            self._release()
+            self.entry.finish(None, asyncio.CancelledError())
+            return
+        self._guarded(self._tcp_result, task)
+
+    def _tcp_result(self, task: asyncio.Task[dns.message.Message]) -> None:
+        qname, qtype, where = self.current, self.qtype, format_server(self.server)
+        try:
+            response = task.result()
+        except (dns.exception.Timeout, TimeoutError):
+            reason = f"timeout after {self.dns.timeout:g} s from {where}"
+        except ConnectionRefusedError:
+            reason = f"connection refused by {where}"
+        except OSError as exc:
+            reason = f"network error with {where}: {exc.strerror or exc}"
+        except Exception as exc:  # noqa: BLE001 - as for UDP: a bad reply is a failed query
+            reason = f"bad reply from {where}: {type(exc).__name__}"
+        else:
+            self._release()
+            self._judge(response)
+            return
+        self._done_try(_failed(qname, qtype, reason, where))
+
+    def _judge(self, message: _Message) -> None:
+        """A usable reply: an error rcode is a failed try; else an outcome or a CNAME hop."""
+        where = format_server(self.server)
+        rcode = message.rcode()
         if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            return _failed(qname, qtype, f"{dns.rcode.to_text(rcode)} from {where}", where)
-        return _Response(response, where)
+            failure = _failed(
+                self.current, self.qtype, f"{dns.rcode.to_text(rcode)} from {where}", where
+            )
+            self._failed_try(failure)
+            return
+        response = _Response(message, where)
+        outcome, next_name = _interpret(
+            response, self.name, self.rdtype, self.current, self.qtype, self.cnames
+        )
+        if outcome is not None:
+            self.finish(outcome)
+            return
+        self.hops += 1
+        if self.hops >= MAX_CNAME_HOPS:
+            self.finish(
+                Failure(
+                    self.name,
+                    self.rdtype,
+                    f"CNAME chain longer than {MAX_CNAME_HOPS} hops (a loop?)",
+                )
+            )
+            return
+        self.current = next_name
+        self._exchange()
+
+    def finish(self, outcome: Outcome) -> None:
+        self._release()
+        self.entry.finish(outcome)
+
+    def _guarded(self, step: Callable[..., None], *args: object) -> None:
+        """Run a step; a bug in it fails this question's askers (as an exception in a
+        task would) instead of leaving them waiting for ever."""
+        try:
+            step(*args)
+        except Exception as exc:  # noqa: BLE001 - handed to the askers, who raise it
+            self._release()
+            self.entry.finish(None, exc)
 
 
 def _from_wire(data: bytes) -> dns.message.Message:
@@ -620,7 +847,7 @@ def _negative_soa(message: _Message) -> tuple[int | None, str | None, int | None
     for rrset in message.authority:
         if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
             soa = rrset[0]
-            return min(rrset.ttl, soa.minimum), rrset.name.to_text().lower(), soa.serial
+            return min(rrset.ttl, soa.minimum), dns_reply.name_text(rrset.name).lower(), soa.serial
     return None, None, None
 
 

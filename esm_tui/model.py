@@ -189,7 +189,10 @@ class RecordResult:
     details: Mapping[str, Any] = field(default_factory=dict)
     propagation: Propagation | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, copy: bool = True) -> dict[str, Any]:
+        """SPEC §3's RecordResult. `copy=False` leaves `details` as they are (tuples,
+        StrEnums, read-only mappings) for a caller that hands the document straight to
+        `json.dumps(default=json_default)`, which writes them alike (report.dumps)."""
         data = {
             "status": str(self.status),
             "summary": self.summary,
@@ -201,7 +204,7 @@ class RecordResult:
             "fix": self.fix.to_json()
             if self.fix and self.status not in (Status.OK, Status.NONE)
             else None,
-            "details": _jsonable(self.details),
+            "details": _jsonable(self.details) if copy else self.details,
         }
         if self.propagation is not None:
             data["propagation"] = self.propagation.to_json()
@@ -220,11 +223,11 @@ class DomainReport:
     def status(self) -> Status:
         return worst(r.status for r in self.checks.values())
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, copy: bool = True) -> dict[str, Any]:
         return {
             "domain": self.domain,
             "status": str(self.status),
-            "checks": {name: self.checks[name].to_json() for name in self.checks},
+            "checks": {name: self.checks[name].to_json(copy=copy) for name in self.checks},
         }
 
 
@@ -246,6 +249,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return str(value)
     return value
+
+
+def json_default(value: Any) -> Any:
+    """`json.dumps`'s `default` for details left uncopied (`to_json(copy=False)`): what
+    _jsonable would have made of a value the encoder does not know (tuples, lists, dicts
+    and str subclasses it writes itself, as _jsonable copies them)."""
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from esm_tui import __version__
-from esm_tui.model import CHECK_NAMES, DomainReport, Status, worst
+from esm_tui.model import CHECK_NAMES, DomainReport, Status, json_default, worst
 from esm_tui.text import display_safe
 
 SCHEMA = 1
@@ -20,17 +21,41 @@ def overall(reports: Sequence[DomainReport]) -> Status:
 
 
 def to_json(
-    reports: Sequence[DomainReport], nameservers: Sequence[str], checked_at: datetime
+    reports: Sequence[DomainReport],
+    nameservers: Sequence[str],
+    checked_at: datetime,
+    *,
+    copy: bool = True,
 ) -> dict[str, Any]:
-    """The document of SPEC §3 (strings from DNS stay raw: JSON escapes control characters)."""
+    """The document of SPEC §3 (strings from DNS stay raw: JSON escapes control characters).
+
+    `copy=False`: the reports' details are not copied into plain types (see dumps).
+    """
     return {
         "schema": SCHEMA,
         "tool": f"esm-tui {__version__}",
         "checked_at": checked_at.isoformat(timespec="seconds"),
         "nameservers": list(nameservers),
         "status": str(overall(reports)),
-        "domains": [r.to_json() for r in reports],
+        "domains": [r.to_json(copy=copy) for r in reports],
     }
+
+
+def dumps(
+    reports: Sequence[DomainReport],
+    nameservers: Sequence[str],
+    checked_at: datetime,
+    indent: int | None = None,
+) -> str:
+    """`json.dumps(to_json(...))`, without first copying every report's details into
+    lists and dicts: the encoder writes tuples, StrEnums and mappings as the copy would
+    hold them (a third of the output's CPU time at 1,000 domains, profiled). Should a
+    detail be something neither knows, the copying path decides, as before."""
+    document = to_json(reports, nameservers, checked_at, copy=False)
+    try:
+        return json.dumps(document, indent=indent, default=json_default)
+    except (TypeError, ValueError):
+        return json.dumps(to_json(reports, nameservers, checked_at), indent=indent)
 
 
 def render_table(reports: Sequence[DomainReport], width: int = 80) -> str:

@@ -21,6 +21,7 @@ import asyncio
 import random
 import socket
 from contextlib import suppress
+from typing import Protocol
 
 #: Sockets per address family: several random source ports keep the (port, ID) space
 #: that an off-path spoofer must guess larger than one socket's.
@@ -33,48 +34,47 @@ MAX_DATAGRAM = 65535
 READ_BATCH = 512
 
 
-def _expire(future: asyncio.Future[bytes]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
+class Receiver(Protocol):
+    """What waits for a reply: told of the reply's bytes, or that the sockets closed."""
+
+    def on_reply(self, data: bytes) -> None: ...
+
+    def on_close(self) -> None: ...
 
 
 class UdpMux:
-    """Send a DNS query over a shared socket and wait for its reply."""
+    """Send DNS queries over shared sockets; each reply goes to the receiver waiting for it.
+
+    Callbacks rather than a future per query: the reader hands a reply straight to its
+    receiver (`Dns`'s question state machine), which decodes it and sends the next
+    question at once, without a task to wake (see dns.py's `_Question`).
+    """
 
     def __init__(self) -> None:
-        self._pending: dict[tuple[str, int, int], asyncio.Future[bytes]] = {}
+        self._pending: dict[tuple[str, int, int], tuple[Receiver, bytes]] = {}
         self._pools: dict[int, list[socket.socket]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def exchange(self, wire: bytes, host: str, port: int, timeout: float) -> bytes:
-        """Send `wire` (its ID is rewritten to a free one) and return the reply's bytes.
+    def send(self, wire: bytes, host: str, port: int, receiver: Receiver) -> tuple[str, int, int]:
+        """Send `wire` with its ID rewritten to a free one; the reply (with `wire`'s own ID
+        put back) goes to `receiver.on_reply`. Returns the key that `forget` takes.
 
-        Raises TimeoutError when no matching reply arrives in time and OSError when
-        the packet cannot be sent.
+        Raises OSError when the packet cannot be sent.
         """
-        loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        pool = self._pools.get(family) or self._open_pool(loop, family)
+        pool = self._pools.get(family) or self._open_pool(asyncio.get_running_loop(), family)
         qid = self._free_id(host, port)
         key = (host, port, qid)
-        future: asyncio.Future[bytes] = loop.create_future()
-        self._pending[key] = future
-        # A timer that fails the future, rather than asyncio.timeout(): the same effect
-        # for a single await, without cancelling and un-cancelling the task.
-        timer = loop.call_later(timeout, _expire, future)
-        try:
-            packet = qid.to_bytes(2, "big") + wire[2:]
-            sock = random.choice(pool)
-            try:
-                sock.sendto(packet, (host, port))
-            except (BlockingIOError, InterruptedError):
-                await loop.sock_sendto(sock, packet, (host, port))
-            reply = await future
-        finally:
-            timer.cancel()
-            self._pending.pop(key, None)
-        # The reply carries our rewritten ID; callers compare against their own query.
-        return wire[:2] + reply[2:]
+        packet = qid.to_bytes(2, "big") + wire[2:]
+        # A full send buffer (BlockingIOError) raises too: the question counts it as a
+        # failed try and goes on, as it would after a packet lost on the way.
+        random.choice(pool).sendto(packet, (host, port))
+        self._pending[key] = (receiver, wire[:2])
+        return key
+
+    def forget(self, key: tuple[str, int, int]) -> None:
+        """Stop waiting for the reply to `key` (its timeout passed): a late one is dropped."""
+        self._pending.pop(key, None)
 
     def _free_id(self, host: str, port: int) -> int:
         while True:
@@ -122,9 +122,10 @@ class UdpMux:
                 continue
             if len(data) < 2:
                 continue
-            future = pending.get((addr[0], addr[1], int.from_bytes(data[:2], "big")))
-            if future is not None and not future.done():
-                future.set_result(data)
+            waiting = pending.pop((addr[0], addr[1], int.from_bytes(data[:2], "big")), None)
+            if waiting is not None:
+                receiver, qid = waiting
+                receiver.on_reply(qid + data[2:])
 
     @staticmethod
     def _forget(loop: asyncio.AbstractEventLoop | None, sock: socket.socket) -> None:
@@ -134,10 +135,12 @@ class UdpMux:
         sock.close()
 
     def close(self) -> None:
+        """Close the sockets; every receiver still waiting is told (`on_close`)."""
         for pool in self._pools.values():
             for sock in pool:
                 self._forget(self._loop, sock)
         self._pools.clear()
-        for future in self._pending.values():
-            future.cancel()
+        waiting = list(self._pending.values())
         self._pending.clear()
+        for receiver, _qid in waiting:
+            receiver.on_close()

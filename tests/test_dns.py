@@ -140,6 +140,62 @@ async def test_dead_server_is_a_failure() -> None:
     assert isinstance(outcome, Failure)
 
 
+async def test_a_send_the_kernel_refuses_is_a_failure_for_every_queued_question(
+    zone: Records, dns_server: DnsServer
+) -> None:
+    """Each question fails at once (a broadcast address without SO_BROADCAST: EACCES on
+    sendto). With one slot, held by a slow question to a live server, 2,000 questions
+    queue behind it: each failure hands the slot on, and must do so on a later turn of
+    the loop, not by recursing through the queue (RecursionError for those at the back)."""
+    dns_server.delay = 0.2
+    client = Dns([("255.255.255.255", 53)], timeout=2, retries=1, concurrency=1)
+    slow = asyncio.ensure_future(client.query_server(dns_server.server, "example.com", "MX"))
+    await asyncio.sleep(0)
+    outcomes = await asyncio.gather(*(client.query(f"n{i}.example", "A") for i in range(2000)))
+    assert isinstance(await slow, Answer)
+    assert all(isinstance(o, Failure) for o in outcomes)
+    reasons = {o.reason for o in outcomes if isinstance(o, Failure)}
+    assert reasons == {"network error with 255.255.255.255:53: Permission denied"}
+    assert client.queries_sent == 1 + 4000  # each tried retries + 1 times
+    assert client._limit is not None and client._limit._value == 1  # every slot given back
+    client.close()
+
+
+async def test_closing_cancels_the_askers_of_questions_in_flight(
+    zone: Records, dns_server: DnsServer
+) -> None:
+    dns_server.delay = 0.5
+    client = Dns([dns_server.server], timeout=2, retries=0, concurrency=4)
+    askers = [asyncio.ensure_future(client.query(f"n{i}.example.com", "A")) for i in range(6)]
+    await asyncio.sleep(0.05)  # four in flight, two queued for a slot
+    client.close()
+    done = await asyncio.gather(*askers, return_exceptions=True)
+    assert sum(isinstance(d, asyncio.CancelledError) for d in done) == 4
+    dns_server.delay = 0
+    # The two queued questions go out over new sockets; later questions work as before.
+    assert all(isinstance(d, NxDomain) for d in done if not isinstance(d, BaseException))
+    assert isinstance(await client.query("example.com", "MX"), Answer)
+    assert client._limit is not None and client._limit._value == 4
+    client.close()
+
+
+async def test_a_bug_while_reading_a_reply_reaches_the_askers_instead_of_a_hang(
+    zone: Records, dns_server: DnsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Questions run as callbacks, where an exception would only be logged by the loop:
+    the question hands it to its askers (as a task would have) and frees its slot."""
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("esm_tui.dns._interpret", broken)
+    client = Dns([dns_server.server], timeout=2, retries=0, concurrency=1)
+    with pytest.raises(RuntimeError, match="a bug"):
+        await asyncio.wait_for(client.query("example.com", "MX"), 5)
+    assert client._limit is not None and client._limit._value == 1
+    client.close()
+
+
 async def test_concurrent_askers_share_one_query(zone: Records, dns_server: DnsServer) -> None:
     dns_server.delay = 0.05
     dns = Dns([dns_server.server], timeout=2, retries=0)
@@ -520,15 +576,50 @@ async def test_replies_queued_while_the_loop_was_busy_are_read_at_once() -> None
     host, port = server.getsockname()
     mux = UdpMux()
     query = encode_query(dns.name.from_text("example.com."), dns.rdatatype.TXT)
-    exchanges = [asyncio.ensure_future(mux.exchange(query, host, port, 5)) for _ in range(40)]
-    await asyncio.sleep(0)  # every exchange sends its query
+
+    class Receiver:
+        def __init__(self) -> None:
+            self.replies: list[bytes] = []
+
+        def on_reply(self, data: bytes) -> None:
+            self.replies.append(data)
+
+        def on_close(self) -> None:
+            raise AssertionError("closed before its reply")
+
+    receivers = [Receiver() for _ in range(40)]
+    for receiver in receivers:
+        mux.send(query, host, port, receiver)
     for _ in range(40):  # answered while the loop waits for this coroutine
         data, source = server.recvfrom(512)
         server.sendto(data[:2] + b"\x81\x80" + data[4:], source)
     await asyncio.sleep(0)
     await asyncio.sleep(0)
-    assert all(not future.done() for future in exchanges)  # their tasks resume next
-    assert all(future.done() for future in mux._pending.values())
-    assert len(await asyncio.gather(*exchanges)) == 40
+    # One readiness callback read them all, each with the query's own ID put back.
+    assert [len(r.replies) for r in receivers] == [1] * 40
+    assert all(r.replies[0][:2] == query[:2] for r in receivers)
+    assert all(r.replies[0][2:4] == b"\x81\x80" for r in receivers)
+    assert not mux._pending
     mux.close()
     server.close()
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        (b"mx1", b"example", b"com", b""),
+        (b"MX1", b"Example", b"com", b""),  # case kept, as to_text keeps it
+        (b"a.b", b"\x00\x7f", b'"quoted"', b"x\\y", b""),  # escaped in presentation form
+        (b"",),  # the root
+    ],
+)
+def test_name_text_is_to_text(labels: tuple[bytes, ...]) -> None:
+    name = dns.name.Name(labels)
+    assert dns_reply.name_text(name) == name.to_text()
+    assert dns_reply.name_text(dns.name.Name(labels)) == name.to_text()  # from the memo
+
+
+def test_name_text_memo_is_bounded() -> None:
+    for i in range(dns_reply._NAME_TEXTS_MAX + 10):
+        dns_reply.name_text(dns.name.Name((f"h{i}".encode(), b"test", b"")))
+    assert 0 < len(dns_reply._NAME_TEXTS) <= dns_reply._NAME_TEXTS_MAX

@@ -63,6 +63,15 @@ async def test_costs_per_node_and_branch(zone: Records, dns_server: DnsServer, d
     }
     assert {"domain", "via", "record", "all", "lookups", "void_lookups", "total_lookups",
             "total_void_lookups", "terms", "errors", "children"} == set(data)  # fmt: skip
+    # Each level's totals in JSON are the branch's (summed from the children's documents).
+    level = data
+    for node in (tree, a, b):
+        assert (level["total_lookups"], level["total_void_lookups"]) == (
+            node.total_lookups,
+            node.total_void_lookups,
+        )
+        level = level["children"][0] if level["children"] else level
+    assert (data["total_lookups"], data["total_void_lookups"]) == (7, 1)
 
 
 async def test_walk_stops_at_all_and_follows_redirect_only_without_all(

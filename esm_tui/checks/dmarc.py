@@ -17,7 +17,6 @@ asked anyway; only its absence then leaves the verdict open (`unknown`).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -42,6 +41,7 @@ from esm_tui.model import (
     Status,
     status_from_findings,
 )
+from esm_tui.once import once
 
 CHECK = "dmarc"
 
@@ -118,22 +118,22 @@ class Lookup:
     def failed(self) -> bool:
         return isinstance(self.outcome, Failure)
 
-    @functools.cached_property
+    @once
     def texts(self) -> tuple[str, ...]:
         return tuple(self.outcome.texts()) if isinstance(self.outcome, Answer) else ()
 
-    @functools.cached_property
+    @once
     def dmarc(self) -> tuple[str, ...]:
         """RFC 9989 §4.10 step 2: only records that start with v=DMARC1 count."""
         return tuple(t for t in self.texts if starts_with_dmarc1(t))
 
-    @functools.cached_property
+    @once
     def record(self) -> str | None:
         """The DMARC record here, if exactly one (several are all discarded)."""
         found = self.dmarc
         return found[0] if len(found) == 1 else None
 
-    @functools.cached_property
+    @once
     def psd(self) -> str | None:
         """The psd tag of the record here ("y", "n", "u"), None when absent or unreadable."""
         if self.record is None:
@@ -166,7 +166,7 @@ class Discovery:
     def inherited(self) -> bool:
         return self.location is not None and self.location != self.domain
 
-    @functools.cached_property
+    @once
     def record(self) -> str | None:
         if self.location is None:
             return None
@@ -175,7 +175,7 @@ class Discovery:
                 return lookup.record
         return None
 
-    @functools.cached_property
+    @once
     def parsed(self) -> DmarcRecord | None:
         record = self.record
         if record is None:

@@ -16,6 +16,7 @@ import dns.name
 from esm_tui import eager
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, absolute
+from esm_tui.dns_reply import name_text
 from esm_tui.model import (
     DomainSettings,
     Finding,
@@ -75,6 +76,7 @@ def _norm(name: str) -> str:
     return name.strip().lower().rstrip(".")
 
 
+@functools.lru_cache(maxsize=1024)  # asked several times per host, for every domain
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(_norm(host))
@@ -169,11 +171,11 @@ async def _evaluate(
 ) -> RecordResult:
     entries = sorted(
         ((r.preference, r.exchange) for r in answer.rdatas),
-        key=lambda e: (e[0], e[1].to_text().lower()),
+        key=lambda e: (e[0], name_text(e[1]).lower()),
     )
     # `labels == (b"",)`: the root, without Name.__eq__'s general (and slow) comparison.
     null_entries = [e for e in entries if e[1].labels == _ROOT]
-    targets = [(pref, name.to_text()) for pref, name in entries if name.labels != _ROOT]
+    targets = [(pref, name_text(name)) for pref, name in entries if name.labels != _ROOT]
     hosts = await _resolve_all(ctx, targets)
 
     findings: list[Finding] = []

@@ -15,6 +15,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from esm_tui.once import once
 from esm_tui.spf.errors import SpfSyntaxError, quote
 
 #: §7.1 macro-letter; c, r and t only in explanation text (§7.2).
@@ -51,11 +52,11 @@ class MacroString:
     text: str
     parts: tuple[Part, ...] = ()
 
-    @functools.cached_property
+    @once
     def letters(self) -> frozenset[str]:
         return frozenset(p.letter for p in self.parts if isinstance(p, Macro))
 
-    @functools.cached_property
+    @once
     def is_static(self) -> bool:
         """No macro at all: the value is known without a message or a client address."""
         return not any(isinstance(p, Macro) for p in self.parts)
@@ -293,6 +294,7 @@ def _transform(value: str, macro: Macro) -> str:
     return result
 
 
+@functools.lru_cache(maxsize=4096)  # pure; the same include targets for every domain
 def query_name(expanded: str) -> str | None:
     """The DNS name to ask for an expanded target, or None when no query can be made.
 

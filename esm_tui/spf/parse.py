@@ -13,6 +13,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from esm_tui.once import once
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.macros import MacroString, parse_domain_spec, parse_macro_string
 
@@ -77,25 +78,25 @@ class SpfRecord:
     text: str
     terms: tuple[Term, ...]
 
-    @functools.cached_property
+    @once
     def mechanisms(self) -> tuple[Mechanism, ...]:
         return tuple(t for t in self.terms if isinstance(t, Mechanism))
 
-    @functools.cached_property
+    @once
     def redirect(self) -> Modifier | None:
         return self._modifier("redirect")
 
-    @functools.cached_property
+    @once
     def exp(self) -> Modifier | None:
         return self._modifier("exp")
 
-    @functools.cached_property
+    @once
     def unknown_modifiers(self) -> tuple[Modifier, ...]:
         return tuple(
             t for t in self.terms if isinstance(t, Modifier) and t.name not in ("redirect", "exp")
         )
 
-    @functools.cached_property
+    @once
     def all(self) -> Mechanism | None:
         """The first `all`: evaluation never goes past it (§5.1)."""
         return next((m for m in self.mechanisms if m.name == "all"), None)

@@ -1,0 +1,68 @@
+"""`report.dumps`, which writes the reports without copying their details first, writes
+byte for byte what `json.dumps(report.to_json(...))` writes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+import pytest
+
+from esm_tui import report
+from esm_tui.checks import check_domain
+from esm_tui.checks.context import CheckContext
+from esm_tui.demo.scenario import DEMO_DOMAINS, demo_records
+from esm_tui.demo.server import DnsServer
+from esm_tui.dns import Dns
+from esm_tui.model import DomainReport, DomainSettings, RecordResult, Status
+
+AT = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+async def _demo_reports() -> list[DomainReport]:
+    with DnsServer(demo_records()) as server:
+        client = Dns([server.server], timeout=2, retries=1)
+        settings = [
+            DomainSettings(
+                name,
+                relay_mx=("*.esm-relay.example",),
+                spf_include=("_spf.esm-relay.example",),
+                spf_ips=("192.0.2.25",),
+                dkim_selectors=("esm",),
+            )
+            for name in DEMO_DOMAINS
+        ]
+        reports = [await check_domain(s, CheckContext(client)) for s in settings]
+        client.close()
+    return reports
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+async def test_dumps_of_real_reports_is_the_copied_document(indent: int | None) -> None:
+    reports = await _demo_reports()
+    # The demo has green, orange and red domains: trees, findings, fixes and relay results.
+    assert {r.status for r in reports} >= {Status.OK, Status.FAIL}
+    expected = json.dumps(report.to_json(reports, ["127.0.0.1:53"], AT), indent=indent)
+    assert report.dumps(reports, ["127.0.0.1:53"], AT, indent) == expected
+
+
+def test_dumps_writes_tuples_enums_and_read_only_mappings_as_the_copy_does() -> None:
+    details = {
+        "tuple": (1, ("a", Colour.RED)),
+        "enum": Colour.RED,
+        "proxy": MappingProxyType({"k": (True, None, 1.5)}),
+        Colour.RED: "an enum as a key",
+    }
+    result = RecordResult("mx", Status.WARN, "s", "example.com.", "MX", details=details)
+    reports = [DomainReport("example.com", {"mx": result}, AT)]
+    expected = json.dumps(report.to_json(reports, [], AT))
+    assert report.dumps(reports, [], AT) == expected
+    assert json.loads(expected)["domains"][0]["checks"]["mx"]["details"]["proxy"] == {
+        "k": [True, None, 1.5]
+    }
