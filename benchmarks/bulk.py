@@ -269,19 +269,26 @@ def profile_esm(
         raise SystemExit(f"pyinstrument did not run (pip install pyinstrument?): {out.stderr}")
 
 
-def run_esm(domains: list[str], port: int, concurrency: int, workdir: Path) -> dict:
+def run_esm(
+    domains: list[str], port: int, concurrency: int, workdir: Path, jobs: int | None = None
+) -> dict:
     config = write_config(domains, port, concurrency, workdir)
     command = [str(_esm()), "check", "--config", str(config), "--json"]
+    if jobs is not None:
+        command += ["--jobs", str(jobs)]
     output = workdir / "bulk.json"
     with output.open("w") as stdout:
         start = time.perf_counter()
         proc = subprocess.Popen(
             command, stdout=stdout, stderr=subprocess.DEVNULL, env=_env(workdir)
         )
-        # wait4: this child's own CPU time and peak RSS (RUSAGE_CHILDREN's peak would be
+        sampler = MemorySampler(proc.pid)
+        # wait4: this child's own CPU time, with that of the processes it forked and
+        # reaped (its check processes), and its peak RSS (RUSAGE_CHILDREN's peak would be
         # the largest of every child so far, the profiled run's included).
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     doc = json.loads(output.read_text())
     statuses: dict[str, int] = {}
@@ -291,9 +298,61 @@ def run_esm(domains: list[str], port: int, concurrency: int, workdir: Path) -> d
         "exit": proc.returncode,
         "wall_s": round(wall, 3),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        # wait4's peak is the largest single process; with check processes the sampled
+        # sum over all of them is the honest figure (it counts shared pages once per
+        # process: an upper bound), PSS splits shared pages between them.
+        "peak_rss_mb": round(max(usage.ru_maxrss / 1024, sampler.peak_rss_mb), 1),
+        "peak_pss_mb": round(sampler.peak_pss_mb, 1),
+        "processes": sampler.processes,
         "statuses": statuses,
     }
+
+
+class MemorySampler:
+    """Every 5 ms, the summed RSS and PSS of a process and its children (Linux /proc)."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid = pid
+        self.peak_rss_mb = 0.0
+        self.peak_pss_mb = 0.0
+        self.processes = 1
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.005):
+            pids = [self.pid, *self._children(self.pid)]
+            self.processes = max(self.processes, len(pids))
+            rss = sum(self._field(f"/proc/{p}/status", "VmRSS:") for p in pids)
+            pss = sum(self._field(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+            self.peak_rss_mb = max(self.peak_rss_mb, rss / 1024)
+            self.peak_pss_mb = max(self.peak_pss_mb, pss / 1024)
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        try:
+            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
+
+    @staticmethod
+    def _field(path: str, name: str) -> int:
+        """The kB value of `name` in a /proc file; 0 once the process is gone."""
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(name):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
 
 
 def run_reference(python: str, domains: list[str]) -> dict:
@@ -404,6 +463,7 @@ def main() -> None:
     parser.add_argument("--reference-domains", type=int, default=200)
     parser.add_argument("--profile", metavar="PATH", help="also profile a run (pyinstrument)")
     parser.add_argument("--runs", type=int, default=3, help="measured runs (best and median)")
+    parser.add_argument("--jobs", type=int, help="esm-tui check --jobs (default: its own choice)")
     args = parser.parse_args()
 
     rows, domains, facts = build_zone_data(args.domains, args.seed)
@@ -412,12 +472,12 @@ def main() -> None:
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         # Untimed warm-up: the server renders each answer once (see DnsServer.memo).
-        run_esm(domains, server.port, args.concurrency, Path(tmp))
+        run_esm(domains, server.port, args.concurrency, Path(tmp), args.jobs)
         if args.profile:
             profile_esm(domains, server.port, args.concurrency, Path(tmp), Path(args.profile))
         for _ in range(args.runs):
             server.reset()
-            run = run_esm(domains, server.port, args.concurrency, Path(tmp))
+            run = run_esm(domains, server.port, args.concurrency, Path(tmp), args.jobs)
             counts = server.counts()
             run.update(
                 server_cpu_s=counts["server_cpu_s"],
@@ -438,6 +498,7 @@ def main() -> None:
         **facts,
         "delay_ms": args.delay * 1000,
         "concurrency": args.concurrency,
+        "jobs": args.jobs or "auto",
         "runs": runs,
         "wall_s": {"best": by_wall[0]["wall_s"], "median": by_wall[len(runs) // 2]["wall_s"]},
         "cpu_s": {
@@ -449,6 +510,7 @@ def main() -> None:
             "median": sorted(r["cpu_us_per_query"] for r in runs)[len(runs) // 2],
         },
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "peak_pss_mb": max(r["peak_pss_mb"] for r in runs),
         "queries_sent": max(r["queries_sent"] for r in runs),
         "queries_unique": unique,
         "sent_over_unique": round(max(r["queries_sent"] for r in runs) / unique, 4),

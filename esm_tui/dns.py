@@ -401,6 +401,11 @@ class Dns:
             self._mux.close()
             self._mux = None
 
+    def set_concurrency(self, slots: int) -> None:
+        """Queries in flight at once from now on (between runs: none may be waiting)."""
+        self.concurrency = slots
+        self._limit = None
+
     def clear_cache(self) -> None:
         """Forget every cached outcome (in-flight queries finish for their current askers)."""
         self._cache.clear()

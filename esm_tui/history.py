@@ -133,6 +133,13 @@ class History:
     def record_many(self, reports: Iterable[DomainReport]) -> list[Transition] | HistoryError:
         """`record` for many reports in one transaction (`esm-tui check` of 1,000 domains:
         one commit instead of 5,000, measured at 3-8 % of the run's CPU)."""
+        return self.record_transitions(t for r in reports for t in transitions(r))
+
+    def record_transitions(
+        self, candidates: Iterable[Transition]
+    ) -> list[Transition] | HistoryError:
+        """Store, in one transaction, those of `candidates` (see `transitions`) that are
+        new; returns the ones written."""
         written: list[Transition] = []
         try:
             with self._lock:
@@ -141,11 +148,9 @@ class History:
                 # instances cannot both decide that the same change is new.
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    for report in reports:
-                        for name in _ordered(report.checks):
-                            transition = _transition(report, report.checks[name])
-                            if self._write(transition):
-                                written.append(transition)
+                    for transition in candidates:
+                        if self._write(transition):
+                            written.append(transition)
                     db.execute("COMMIT")
                 except BaseException:
                     if db.in_transaction:
@@ -245,6 +250,12 @@ def _ordered(names: Iterable[str]) -> list[str]:
     names = list(names)
     known = [n for n in CHECK_NAMES if n in names]
     return known + sorted(n for n in names if n not in CHECK_NAMES)
+
+
+def transitions(report: DomainReport) -> list[Transition]:
+    """What `record` would store of a report: one candidate transition per record, in
+    display order (computed apart from the database: a check process sends these)."""
+    return [_transition(report, report.checks[name]) for name in _ordered(report.checks)]
 
 
 def _transition(report: DomainReport, result: RecordResult) -> Transition:

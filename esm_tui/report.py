@@ -58,6 +58,34 @@ def dumps(
         return json.dumps(to_json(reports, nameservers, checked_at), indent=indent)
 
 
+def fragment(report: DomainReport) -> str:
+    """One domain's entry of the compact document, as `dumps` writes it (see there)."""
+    try:
+        return json.dumps(report.to_json(copy=False), default=json_default)
+    except (TypeError, ValueError):
+        return json.dumps(report.to_json())
+
+
+def dumps_fragments(
+    fragments: Sequence[str],
+    status: Status,
+    nameservers: Sequence[str],
+    checked_at: datetime,
+) -> str:
+    """The compact document of `dumps(indent=None)` from each domain's `fragment` and
+    the overall status: the same text, byte for byte (tests hold it to that), from parts
+    that check processes encoded each for their own domains."""
+    head = {
+        "schema": SCHEMA,
+        "tool": f"esm-tui {__version__}",
+        "checked_at": checked_at.isoformat(timespec="seconds"),
+        "nameservers": list(nameservers),
+        "status": str(status),
+    }
+    # "domains" is the document's last key: json.dumps' own separators around it.
+    return json.dumps(head)[:-1] + ', "domains": [' + ", ".join(fragments) + "]}"
+
+
 def render_table(reports: Sequence[DomainReport], width: int = 80) -> str:
     """One line per domain with the five statuses, then what is wrong and how to fix it."""
     name_width = max([len("DOMAIN"), *(len(r.domain) for r in reports)])

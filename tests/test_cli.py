@@ -142,6 +142,13 @@ def test_bad_nameserver_and_bad_flag(tmp_path, env) -> None:
     assert out.returncode == 64 and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize("jobs", ["0", "-1", "two", "1.5"])
+def test_jobs_must_be_a_whole_number_of_one_or_more(env, jobs: str) -> None:
+    out = run(["check", "--jobs", jobs, "example.com"], env)
+    assert out.returncode == 64 and "Traceback" not in out.stderr
+    assert "--jobs" in out.stderr and "whole number of 1 or more" in out.stderr
+
+
 def test_no_domains_is_a_usage_error(tmp_path, env) -> None:
     empty = tmp_path / "empty.toml"
     empty.write_text("", encoding="utf-8")

@@ -52,6 +52,20 @@ async def test_dumps_of_real_reports_is_the_copied_document(indent: int | None) 
     assert report.dumps(reports, ["127.0.0.1:53"], AT, indent) == expected
 
 
+async def test_the_document_from_fragments_is_the_document() -> None:
+    """`esm-tui check --json` of several processes: each domain encoded apart, the
+    document joined from the parts, byte for byte what one json.dumps writes."""
+    reports = await _demo_reports()
+    fragments = [report.fragment(r) for r in reports]
+    status = report.overall(reports)
+    for chosen in (reports, reports[:1], []):
+        joined = report.dumps_fragments(
+            fragments[: len(chosen)], report.overall(chosen), ["127.0.0.1:53"], AT
+        )
+        assert joined == json.dumps(report.to_json(chosen, ["127.0.0.1:53"], AT))
+    assert status is Status.FAIL
+
+
 def test_dumps_writes_tuples_enums_and_read_only_mappings_as_the_copy_does() -> None:
     details = {
         "tuple": (1, ("a", Colour.RED)),

@@ -1,0 +1,151 @@
+"""`esm-tui check` over several processes (check_jobs): the same results in the same order
+as one process, each shared name still asked once, and a failed process costs only time."""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from esm_tui import check_jobs, report
+from esm_tui.checks import check_domain
+from esm_tui.checks.context import CheckContext
+from esm_tui.demo.records import Records
+from esm_tui.demo.server import DnsServer
+from esm_tui.dns import Dns
+from esm_tui.model import DomainReport, DomainSettings
+
+DOMAINS = [f"d{i:02d}.test" for i in range(40)]
+
+
+@pytest.fixture(autouse=True)
+def _thaw() -> Iterator[None]:
+    """check_all freezes what each finished domain left (cli runs it inside
+    _few_collections, which undoes that): undone here too, for the tests after these."""
+    yield
+    gc.unfreeze()
+
+
+@pytest.fixture
+def server() -> Iterator[DnsServer]:
+    records = Records()
+    records.add_zone("relay.test.")
+    records.add("mx1.relay.test.", "A", "192.0.2.1")
+    records.add_txt("_spf.relay.test.", "v=spf1 ip4:192.0.2.0/24 -all")
+    records.add_zone("provider.test.")
+    records.add_txt(
+        "_spf.provider.test.", "v=spf1 ip4:198.51.100.0/24 include:_spf.relay.test -all"
+    )
+    for name in DOMAINS:
+        records.add_zone(f"{name}.")
+        records.add(f"{name}.", "MX", "10 mx1.relay.test.")
+        records.add_txt(
+            f"{name}.", "v=spf1 include:_spf.provider.test include:_spf.relay.test -all"
+        )
+        records.add_txt(f"_dmarc.{name}.", "v=DMARC1; p=reject")
+    with DnsServer(records) as running:
+        yield running
+
+
+def _settings(name: str) -> DomainSettings:
+    return DomainSettings(
+        name, relay_mx=("mx1.relay.test",), spf_include=("_spf.relay.test",), spf_ips=("192.0.2.1",)
+    )
+
+
+def _run(server: DnsServer, jobs: int) -> tuple[list[tuple[int, str, str]], Dns]:
+    dns = Dns([server.server], timeout=2, retries=1, concurrency=16)
+
+    async def one(name: str) -> DomainReport:
+        return await check_domain(_settings(name), CheckContext(dns))
+
+    def encode(r: DomainReport) -> tuple[int, str, str]:
+        return os.getpid(), r.domain, report.fragment(r)
+
+    return check_jobs.check_all(DOMAINS, one, encode, dns, jobs), dns
+
+
+@pytest.fixture
+def small_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(check_jobs, "WARM", 4)
+
+
+def test_two_processes_give_what_one_gives_in_order(server: DnsServer, small_warm_up) -> None:
+    alone, _ = _run(server, 1)
+    server.queries.clear()
+    split, dns = _run(server, 2)
+    assert [(d, j) for _, d, j in split] == [(d, j) for _, d, j in alone]
+    assert [d for _, d, _ in split] == DOMAINS
+    # The first 4 + 18 domains here, the last 18 in a forked process.
+    pids = [pid for pid, _, _ in split]
+    assert set(pids[:22]) == {os.getpid()} and os.getpid() not in pids[22:]
+    assert len(set(pids[22:])) == 1
+    # The shared names (relay MX host, both includes) were met in the warm-up and reached
+    # the child in its cache: every (name, type) was asked once over both processes.
+    assert server.queries[("_spf.provider.test.", "TXT")] == 1
+    assert max(server.queries.values()) == 1
+    # Each process had half of the queries in flight the config allows.
+    assert dns.concurrency == 8
+
+
+def test_a_failed_process_costs_only_time(
+    server: DnsServer, small_warm_up, capfd: pytest.CaptureFixture[str]
+) -> None:
+    parent = os.getpid()
+    dns = Dns([server.server], timeout=2, retries=1, concurrency=16)
+
+    async def one(name: str) -> DomainReport:
+        return await check_domain(_settings(name), CheckContext(dns))
+
+    def encode(r: DomainReport) -> str:
+        if os.getpid() != parent:
+            raise RuntimeError("a bug that only the child meets")
+        return r.domain
+
+    assert check_jobs.check_all(DOMAINS, one, encode, dns, 2) == DOMAINS
+    assert "a check process failed; checking its 18 domains here" in capfd.readouterr().err
+
+
+def test_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3})
+    assert check_jobs.plan(1000) == 3  # one per core, 250 domains or more each
+    assert check_jobs.plan(5000) == 4
+    assert check_jobs.plan(200) == 1  # too few to pay for a second process
+    assert check_jobs.plan(1000, 1) == 1  # --jobs 1: one process
+    assert check_jobs.plan(1000, 20) == check_jobs.MAX_JOBS
+    assert check_jobs.plan(10, 4) == 1  # nothing left to split after the warm-up
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    assert check_jobs.plan(5000) == 1
+
+
+def test_the_real_command_with_two_processes_prints_what_one_prints(
+    server: DnsServer, tmp_path
+) -> None:
+    import json
+    import re
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[settings]\ntimeout = 2.0\nconcurrency = 16\nnameservers = ["{server.address}"]\n'
+        '[relay]\nmx = ["mx1.relay.test"]\nspf_include = ["_spf.relay.test"]\n'
+        'spf_ips = ["192.0.2.1"]\n' + "".join(f'[[domains]]\nname = "{d}"\n' for d in DOMAINS),
+        encoding="utf-8",
+    )
+    outputs = []
+    command = [sys.executable, "-m", "esm_tui", "check", "--json", "--config", str(config)]
+    for jobs in ("1", "2"):
+        out = subprocess.run(
+            [*command, "--jobs", jobs],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 1, out.stderr  # warn: no DKIM selector, as configured
+        assert out.stderr == ""
+        outputs.append(re.sub(r'"checked_at": "[^"]*"', '"checked_at": ""', out.stdout))
+    assert outputs[0] == outputs[1]
+    assert [d["domain"] for d in json.loads(outputs[1])["domains"]] == DOMAINS
