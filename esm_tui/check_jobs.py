@@ -79,13 +79,14 @@ def check_all(
     in_flight = max(16, dns.concurrency)
     children = _fork(parts[1:], check, encode, in_flight)
     results += asyncio.run(_check_in_order(parts[0], check, encode, in_flight))
-    for (pid, fd), part in zip(children, parts[1:], strict=True):
-        theirs: list[T] | None = _collect(pid, fd, len(part))
+    for child, part in zip(children, parts[1:], strict=True):
+        theirs: list[T] | None = _collect(*child, len(part)) if child is not None else None
         if theirs is None:
-            print(
-                f"esm-tui: a check process failed; checking its {len(part)} domains here",
-                file=sys.stderr,
-            )
+            if child is not None:
+                print(
+                    f"esm-tui: a check process failed; checking its {len(part)} domains here",
+                    file=sys.stderr,
+                )
             theirs = asyncio.run(_check_in_order(part, check, encode, in_flight))
         results += theirs
     return results
@@ -126,22 +127,41 @@ def _fork(
     check: Check,
     encode: Callable[[DomainReport], object],
     in_flight: int,
-) -> list[tuple[int, int]]:
-    """One child per part; (pid, read end of its pipe) for each."""
-    children: list[tuple[int, int]] = []
+) -> list[tuple[int, int] | None]:
+    """One child per part: (pid, read end of its pipe), or None for a part no process
+    could be started for (out of processes or descriptors): the parent checks it."""
+    children: list[tuple[int, int] | None] = []
     sys.stdout.flush()  # nothing is written yet; a child must never write it twice
     sys.stderr.flush()
     for part in parts:
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()
+        try:
+            read_fd, write_fd = os.pipe()
+        except OSError as exc:
+            _cannot_start(exc)
+            children.append(None)
+            continue
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            os.close(read_fd)
+            os.close(write_fd)
+            _cannot_start(exc)
+            children.append(None)
+            continue
         if pid == 0:
             os.close(read_fd)
-            for _, other in children:  # the pipes of the children forked before
-                os.close(other)
+            for other in children:  # the pipes of the children forked before
+                if other is not None:
+                    os.close(other[1])
             _child(part, check, encode, in_flight, write_fd)
         os.close(write_fd)
         children.append((pid, read_fd))
     return children
+
+
+def _cannot_start(exc: OSError) -> None:
+    reason = exc.strerror or str(exc)
+    print(f"esm-tui: could not start a check process ({reason}); checking here", file=sys.stderr)
 
 
 def _child(

@@ -511,6 +511,7 @@ class _Question:
         "hops",
         "key",
         "last",
+        "limit",
         "name",
         "priority",
         "qtype",
@@ -534,6 +535,10 @@ class _Question:
         priority: float,
     ) -> None:
         self.dns, self.entry, self.priority = owner, entry, priority
+        # The limit it was started under: its slot goes back there even if the Dns gets a
+        # new one meanwhile (set_concurrency).
+        assert owner._limit is not None  # made by Dns._ask
+        self.limit: PriorityLimit = owner._limit
         self.name, self.rdtype, self.servers, self.rd = name, rdtype, servers, rd
         self.cnames: list[str] = []
         self.hops = 0
@@ -578,12 +583,10 @@ class _Question:
                 self.finish(Failure(self.name, self.rdtype, last.reason, last.server))
             return
         self.server = server
-        limit = self.dns._limit
-        assert limit is not None  # made by Dns._ask
-        if limit.take():
+        if self.limit.take():
             self._send()
         else:
-            limit.queue(self, self.priority)
+            self.limit.queue(self, self.priority)
 
     # PriorityLimit's waiter protocol: a slot is handed over by calling set_result.
     def done(self) -> bool:
@@ -641,9 +644,7 @@ class _Question:
             self.timer = None
         if self.holding:
             self.holding = False
-            limit = self.dns._limit
-            assert limit is not None
-            limit.release()
+            self.limit.release()
 
     # -- the UdpMux receiver protocol
 

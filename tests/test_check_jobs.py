@@ -108,6 +108,25 @@ def test_a_failed_process_costs_only_time(
     assert "a check process failed; checking its 18 domains here" in capfd.readouterr().err
 
 
+def test_no_process_to_be_had_means_one_process(
+    server: DnsServer,
+    small_warm_up,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """fork failing (EAGAIN: the user's process limit): the parent checks everything."""
+
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    results, _ = _run(server, 2)
+    assert [d for _, d, _ in results] == DOMAINS
+    assert {pid for pid, _, _ in results} == {os.getpid()}
+    err = capfd.readouterr().err
+    assert "could not start a check process (Resource temporarily unavailable)" in err
+
+
 def test_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3})
     assert check_jobs.plan(1000) == 3  # one per core, 250 domains or more each
