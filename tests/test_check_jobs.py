@@ -168,3 +168,15 @@ def test_the_real_command_with_two_processes_prints_what_one_prints(
         outputs.append(re.sub(r'"checked_at": "[^"]*"', '"checked_at": ""', out.stdout))
     assert outputs[0] == outputs[1]
     assert [d["domain"] for d in json.loads(outputs[1])["domains"]] == DOMAINS
+    # The table: the children send whole reports back (pickled), not JSON text.
+    tables = [
+        subprocess.run(
+            [*command[:-3], "--config", str(config), "--jobs", jobs],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        for jobs in ("1", "2")
+    ]
+    assert tables[0] == tables[1]
+    assert [line.split()[0] for line in tables[1].splitlines()[2:42]] == DOMAINS
