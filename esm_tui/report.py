@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,12 +32,19 @@ def to_json(
     `copy=False`: the reports' details are not copied into plain types (see dumps).
     """
     return {
+        **_head(overall(reports), nameservers, checked_at),
+        "domains": [r.to_json(copy=copy) for r in reports],
+    }
+
+
+def _head(status: Status, nameservers: Sequence[str], checked_at: datetime) -> dict[str, Any]:
+    """The document's keys before "domains" (its last)."""
+    return {
         "schema": SCHEMA,
         "tool": f"esm-tui {__version__}",
         "checked_at": checked_at.isoformat(timespec="seconds"),
         "nameservers": list(nameservers),
-        "status": str(overall(reports)),
-        "domains": [r.to_json(copy=copy) for r in reports],
+        "status": str(status),
     }
 
 
@@ -49,21 +56,22 @@ def dumps(
 ) -> str:
     """`json.dumps(to_json(...))`, without first copying every report's details into
     lists and dicts: the encoder writes tuples, StrEnums and mappings as the copy would
-    hold them (a third of the output's CPU time at 1,000 domains, profiled). Should a
-    detail be something neither knows, the copying path decides, as before."""
-    document = to_json(reports, nameservers, checked_at, copy=False)
-    try:
-        return json.dumps(document, indent=indent, default=json_default)
-    except (TypeError, ValueError):
-        return json.dumps(to_json(reports, nameservers, checked_at), indent=indent)
+    hold them (a third of the output's CPU time at 1,000 domains, profiled)."""
+    return _encode(lambda copy: to_json(reports, nameservers, checked_at, copy=copy), indent)
 
 
 def fragment(report: DomainReport) -> str:
     """One domain's entry of the compact document, as `dumps` writes it (see there)."""
+    return _encode(lambda copy: report.to_json(copy=copy), None)
+
+
+def _encode(document: Callable[[bool], Any], indent: int | None) -> str:
+    """`document(copy=False)` encoded; should a detail be something neither the encoder
+    nor json_default knows, the copied `document(copy=True)` decides, as before."""
     try:
-        return json.dumps(report.to_json(copy=False), default=json_default)
+        return json.dumps(document(False), indent=indent, default=json_default)
     except (TypeError, ValueError):
-        return json.dumps(report.to_json())
+        return json.dumps(document(True), indent=indent)
 
 
 def dumps_fragments(
@@ -75,15 +83,9 @@ def dumps_fragments(
     """The compact document of `dumps(indent=None)` from each domain's `fragment` and
     the overall status: the same text, byte for byte (tests hold it to that), from parts
     that check processes encoded each for their own domains."""
-    head = {
-        "schema": SCHEMA,
-        "tool": f"esm-tui {__version__}",
-        "checked_at": checked_at.isoformat(timespec="seconds"),
-        "nameservers": list(nameservers),
-        "status": str(status),
-    }
+    head = json.dumps(_head(status, nameservers, checked_at))
     # "domains" is the document's last key: json.dumps' own separators around it.
-    return json.dumps(head)[:-1] + ', "domains": [' + ", ".join(fragments) + "]}"
+    return head[:-1] + ', "domains": [' + ", ".join(fragments) + "]}"
 
 
 def render_table(reports: Sequence[DomainReport], width: int = 80) -> str:

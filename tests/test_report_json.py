@@ -80,3 +80,16 @@ def test_dumps_writes_tuples_enums_and_read_only_mappings_as_the_copy_does() -> 
     assert json.loads(expected)["domains"][0]["checks"]["mx"]["details"]["proxy"] == {
         "k": [True, None, 1.5]
     }
+
+
+def test_a_detail_the_encoder_refuses_takes_the_copying_path() -> None:
+    """A key json.dumps refuses (a tuple): the copy turns it into a string, as before."""
+    details = {("a", 1): "tuple key", "plain": (1, 2)}
+    result = RecordResult("mx", Status.WARN, "s", "example.com.", "MX", details=details)
+    reports = [DomainReport("example.com", {"mx": result}, AT)]
+    with pytest.raises(TypeError):
+        json.dumps(reports[0].to_json(copy=False))
+    expected = json.dumps(report.to_json(reports, [], AT))
+    assert report.dumps(reports, [], AT) == expected
+    assert report.fragment(reports[0]) == json.dumps(reports[0].to_json())
+    assert '"(\'a\', 1)": "tuple key"' in expected
