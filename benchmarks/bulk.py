@@ -308,6 +308,18 @@ def run_esm(
     }
 
 
+def proc_kb(path: str, name: str) -> int:
+    """The kB value of the line starting with `name` in a /proc file (VmRSS: of status,
+    Pss: of smaps_rollup); 0 when the process is gone."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(name):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 class MemorySampler:
     """Every 5 ms, the summed RSS and PSS of a process and its children (Linux /proc)."""
 
@@ -330,8 +342,8 @@ class MemorySampler:
         while not self._done.wait(0.005):
             pids = [self.pid, *self._children(self.pid)]
             self.processes = max(self.processes, len(pids))
-            rss = sum(self._field(f"/proc/{p}/status", "VmRSS:") for p in pids)
-            pss = sum(self._field(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+            rss = sum(proc_kb(f"/proc/{p}/status", "VmRSS:") for p in pids)
+            pss = sum(proc_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
             self.peak_rss_mb = max(self.peak_rss_mb, rss / 1024)
             self.peak_pss_mb = max(self.peak_pss_mb, pss / 1024)
 
@@ -342,17 +354,6 @@ class MemorySampler:
         except OSError:
             return []
         return [int(p) for p in text.split()]
-
-    @staticmethod
-    def _field(path: str, name: str) -> int:
-        """The kB value of `name` in a /proc file; 0 once the process is gone."""
-        try:
-            for line in Path(path).read_text().splitlines():
-                if line.startswith(name):
-                    return int(line.split()[1])
-        except (OSError, ValueError):
-            pass
-        return 0
 
 
 def run_reference(python: str, domains: list[str]) -> dict:

@@ -57,18 +57,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bulk import RELAY, Server, build_zone_data
+from bulk import RELAY, Server, build_zone_data, proc_kb
 
 SIZE = (120, 40)
 
 
 def rss_mb() -> float:
     """Resident set size now (not the peak), from /proc."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return proc_kb("/proc/self/status", "VmRSS:") / 1024
 
 
 def engine_stat(app) -> tuple[float, float]:
@@ -81,10 +77,9 @@ def engine_stat(app) -> tuple[float, float]:
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
-        with open(f"/proc/{pid}/status") as status:
-            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    except (OSError, StopIteration):
+    except OSError:
         return 0.0, 0.0
+    rss = proc_kb(f"/proc/{pid}/status", "VmRSS:")
     ticks = os.sysconf("SC_CLK_TCK")
     # Fields 14 and 15 of stat (utime, stime), counted after the ")" of the name: 11, 12.
     return (int(fields[11]) + int(fields[12])) / ticks, rss / 1024

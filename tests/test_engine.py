@@ -7,9 +7,11 @@ server; nothing is mocked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import signal
+from collections.abc import Iterator
 
 import pytest
 
@@ -38,6 +40,16 @@ def good_zone(records: Records) -> None:
     records.add("_dmarc.example.com.", "TXT", '"v=DMARC1; p=reject"')
 
 
+@contextlib.contextmanager
+def running(server: DnsServer, **overrides: object) -> Iterator[Engine]:
+    """An engine for `server` (see params), closed afterwards whatever the test did."""
+    engine = Engine(params(server, **overrides))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
 def params(server: DnsServer, **overrides: object) -> DnsParams:
     values: dict[object, object] = {
         "nameservers": (server.server,),
@@ -57,11 +69,8 @@ async def test_a_check_in_the_engine_is_the_check_in_process(
     records: Records, dns_server: DnsServer
 ) -> None:
     good_zone(records)
-    engine = Engine(params(dns_server))
-    try:
+    with running(dns_server) as engine:
         remote = await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
-    finally:
-        engine.close()
     local = await check_domain(SETTINGS, CheckContext(Dns([dns_server.server], timeout=1.0)))
     assert remote.domain == "example.com"
     assert {k: r.status for k, r in remote.checks.items()} == {
@@ -77,14 +86,11 @@ async def test_propagation_runs_in_the_engine(records: Records, dns_server: DnsS
     good_zone(records)
     records.add("example.com.", "NS", "ns1.example.com.")
     records.add("ns1.example.com.", "A", "127.0.0.1")
-    engine = Engine(params(dns_server))
-    try:
+    with running(dns_server) as engine:
         report = await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
         full = await asyncio.wait_for(
             engine.propagate(report, False, PROPAGATION, dns_server.port, ()), 30
         )
-    finally:
-        engine.close()
     spf = full.checks["spf"].propagation
     assert spf is not None
     where = f"127.0.0.1:{dns_server.port}"
@@ -100,8 +106,7 @@ async def test_a_check_can_go_on_to_propagation_without_sending_the_report_back(
     good_zone(records)
     records.add("example.com.", "NS", "ns1.example.com.")
     records.add("ns1.example.com.", "A", "127.0.0.1")
-    engine = Engine(params(dns_server))
-    try:
+    with running(dns_server) as engine:
         how = Propagate(PROPAGATION, dns_server.port)
         report = await asyncio.wait_for(engine.check(SETTINGS, False, CHECK, how), 30)
         assert report.checks["spf"].propagation is None  # the check's own reply comes first
@@ -116,16 +121,13 @@ async def test_a_check_can_go_on_to_propagation_without_sending_the_report_back(
         newer = await asyncio.wait_for(engine.check(SETTINGS, True, CHECK, how), 30)
         assert await engine.propagation(report) is None
         assert (await asyncio.wait_for(engine.propagation(newer), 30)) is not None
-    finally:
-        engine.close()
 
 
 async def test_a_killed_engine_fails_what_is_in_flight_and_the_next_check_restarts_it(
     records: Records, dns_server: DnsServer
 ) -> None:
     good_zone(records)
-    engine = Engine(params(dns_server, timeout=5.0))
-    try:
+    with running(dns_server, timeout=5.0) as engine:
         await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
         pid = engine.pid
         assert pid is not None
@@ -140,8 +142,6 @@ async def test_a_killed_engine_fails_what_is_in_flight_and_the_next_check_restar
         assert again.checks["spf"].status == Status.OK
         assert engine.starts == 2
         assert engine.pid not in (None, pid)
-    finally:
-        engine.close()
     assert engine.pid is None
 
 
@@ -149,8 +149,7 @@ async def test_a_cancelled_request_is_cancelled_in_the_engine(
     records: Records, dns_server: DnsServer
 ) -> None:
     good_zone(records)
-    engine = Engine(params(dns_server, timeout=5.0, concurrency=1))
-    try:
+    with running(dns_server, timeout=5.0, concurrency=1) as engine:
         await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
         dns_server.delay = 1.0
         slow = asyncio.ensure_future(engine.check(SETTINGS, True, CHECK))
@@ -163,8 +162,6 @@ async def test_a_cancelled_request_is_cancelled_in_the_engine(
         dns_server.delay = 0
         quick = await asyncio.wait_for(engine.check(SETTINGS, True, URGENT), 3)
         assert quick.checks["mx"].status == Status.OK
-    finally:
-        engine.close()
 
 
 async def test_a_closed_engine_refuses_requests(dns_server: DnsServer) -> None:
@@ -178,14 +175,11 @@ async def test_a_closed_engine_refuses_requests(dns_server: DnsServer) -> None:
 async def test_configure_gives_the_engine_a_new_resolver(records: Records) -> None:
     good_zone(records)
     with DnsServer(records) as first, DnsServer(records) as second:
-        engine = Engine(params(first))
-        try:
+        with running(first) as engine:
             await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
             asked_first = sum(first.queries.values())
             engine.configure(params(second))
             await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
-        finally:
-            engine.close()
         assert sum(first.queries.values()) == asked_first  # not asked again
         assert sum(second.queries.values()) > 0  # a new cache: asked afresh
         assert engine.starts == 1
@@ -235,16 +229,13 @@ async def test_a_request_that_cannot_be_sent_fails_alone(
     records: Records, dns_server: DnsServer
 ) -> None:
     good_zone(records)
-    engine = Engine(params(dns_server))
-    try:
+    with running(dns_server) as engine:
         broken = DomainSettings(name="example.com", spf_ips=(lambda: None,))  # type: ignore[arg-type]
         with pytest.raises(EngineError, match="not sent"):
             await asyncio.wait_for(engine.check(broken, False, CHECK), 30)
         report = await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
         assert report.checks["spf"].status == Status.OK
         assert engine.starts == 1
-    finally:
-        engine.close()
 
 
 async def test_an_urgent_check_overtakes_the_queue(records: Records, dns_server: DnsServer) -> None:
@@ -255,20 +246,17 @@ async def test_an_urgent_check_overtakes_the_queue(records: Records, dns_server:
         records.add(f"d{i}.example.", "TXT", '"v=spf1 -all"')
     good_zone(records)
     dns_server.delay = 0.05
-    engine = Engine(params(dns_server, timeout=5.0, concurrency=8))
     order: list[str] = []
+    with running(dns_server, timeout=5.0, concurrency=8) as engine:
 
-    async def check(name: str, priority: float) -> None:
-        await engine.check(DomainSettings(name=name), False, priority)
-        order.append(name)
+        async def check(name: str, priority: float) -> None:
+            await engine.check(DomainSettings(name=name), False, priority)
+            order.append(name)
 
-    try:
         await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)  # started, warm
         queued = [asyncio.ensure_future(check(f"d{i}.example", CHECK + i)) for i in range(24)]
         await asyncio.sleep(0.05)
         urgent = asyncio.ensure_future(check("example.com", URGENT))
         await asyncio.wait_for(asyncio.gather(urgent, *queued), 60)
-    finally:
-        engine.close()
     # At most the first batch admitted (8 checks at concurrency 8) can finish before it.
     assert order.index("example.com") <= 8, order

@@ -8,11 +8,12 @@ q quits; hostile TXT data is shown literally; a status change raises a notificat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import re
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,17 @@ async def settled(pilot: Pilot, app: EsmApp) -> None:
     await pilot.pause()
 
 
+@contextlib.asynccontextmanager
+async def settled_app(
+    config_path: Path, size: tuple[int, int] = (80, 24)
+) -> AsyncIterator[tuple[EsmApp, Pilot]]:
+    """The app on `config_path`, running headless, once every domain is checked."""
+    app = make_app(config_path)
+    async with app.run_test(size=size) as pilot:
+        await settled(pilot, app)
+        yield app, pilot
+
+
 def screen_text(app: EsmApp) -> str:
     """The screen as plain text, the way a terminal would show it."""
     width, height = app.size
@@ -183,9 +195,7 @@ def detail_shown(app: EsmApp) -> bool:
 async def test_cards_fill_in_with_glyph_colour_class_and_word(
     config_path: Path, demo_server: DnsServer
 ) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         assert demo_server.address in app.sub_title
         assert app.title == "esm-tui"
         statuses = {d: app.monitor.domain_status(d) for d in DEMO}
@@ -209,9 +219,7 @@ async def test_cards_fill_in_with_glyph_colour_class_and_word(
 
 
 async def test_fits_in_80_by_24(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         screen = app.screen.region
         for check in CHECK_NAMES:
             region = app.query_one(f"#card-{check}", RecordCard).region
@@ -226,9 +234,7 @@ async def test_fits_in_80_by_24(config_path: Path) -> None:
 
 
 async def test_arrow_keys_move_between_cards(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await pilot.press("enter")  # from the list into the cards
         assert isinstance(app.focused, RecordCard) and app.focused.check == "mx"
         await pilot.press("right")
@@ -245,9 +251,7 @@ async def test_no_color_keeps_glyphs_and_words(
     config_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(config_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, _pilot):
         assert app.no_color
         text = screen_text(app)
         assert "✓ OK" in text and "✗ FAIL" in text
@@ -325,9 +329,7 @@ async def test_spinner_while_checking_keeps_the_previous_result(config_path: Pat
 
 
 async def test_capital_r_rechecks_every_domain(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         started = app.monitor.checks_started
         await pilot.press("R")
         await wait_for(pilot, lambda: app.monitor.checks_started == started + len(DEMO))
@@ -342,9 +344,7 @@ async def test_capital_r_rechecks_every_domain(config_path: Path) -> None:
 async def test_a_status_change_raises_a_notification(
     config_path: Path, demo_server: DnsServer
 ) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         assert app.monitor.view("late.example", "dmarc").status == Status.FAIL
         demo_server.records.replace(DELAYED_NAME, "TXT", f'"{DELAYED_VALUE}"')
         await select(pilot, app, "late.example")
@@ -377,9 +377,7 @@ async def test_the_delayed_record_turns_ok_without_touching_anything(
 async def test_a_dead_engine_makes_the_cards_stale_and_the_next_check_restarts_it(
     config_path: Path, demo_server: DnsServer
 ) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await select(pilot, app, "good.example")
         pid = app.engine.pid
         assert pid is not None and app.engine.starts == 1
@@ -408,9 +406,7 @@ async def test_a_dead_engine_makes_the_cards_stale_and_the_next_check_restarts_i
 async def test_unknown_keeps_the_last_result_marked_stale(
     config_path: Path, demo_server: DnsServer
 ) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await select(pilot, app, "good.example")
         assert app.monitor.view("good.example", "dmarc").status == Status.OK
         demo_server.records.set_behaviour("_dmarc.good.example.", "servfail")
@@ -435,9 +431,7 @@ async def test_unknown_keeps_the_last_result_marked_stale(
 async def test_enter_opens_the_detail_with_raw_records_findings_and_fix(
     config_path: Path,
 ) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(100, 60)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path, (100, 60)) as (app, pilot):
         screen = await open_card(pilot, app, "shop.example", "dmarc")
         result = app.monitor.view("shop.example", "dmarc").shown
         assert result is not None and result.findings and result.fix is not None
@@ -458,9 +452,7 @@ async def test_enter_opens_the_detail_with_raw_records_findings_and_fix(
 
 
 async def test_spf_detail_shows_the_include_tree(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(100, 60)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path, (100, 60)) as (app, pilot):
         await open_card(pilot, app, "good.example", "spf")
         text = screen_text(app)
         assert "Include tree" in text
@@ -489,9 +481,7 @@ async def test_dkim_detail_has_a_section_per_selector(
 
 
 async def test_a_click_on_a_card_opens_its_detail(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await pilot.click("#card-mx")
         await wait_for(pilot, lambda: detail_shown(app))
         assert app.screen.check == "mx"  # type: ignore[attr-defined]
@@ -499,9 +489,7 @@ async def test_a_click_on_a_card_opens_its_detail(config_path: Path) -> None:
 
 
 async def test_a_click_on_a_domain_selects_it(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await pilot.click("#domains", offset=(3, 3))  # the third line: broken.example
         await wait_for(pilot, lambda: app.selected == "broken.example")
 
@@ -509,9 +497,7 @@ async def test_a_click_on_a_domain_selects_it(config_path: Path) -> None:
 async def test_the_open_detail_follows_new_results(
     config_path: Path, demo_server: DnsServer
 ) -> None:
-    app = make_app(config_path)
-    async with app.run_test(size=(100, 40)) as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path, (100, 40)) as (app, pilot):
         await open_card(pilot, app, "late.example", "dmarc")
         await wait_for(pilot, lambda: "✗ FAIL  DMARC of late.example" in screen_text(app))
         demo_server.records.replace(DELAYED_NAME, "TXT", f'"{DELAYED_VALUE}"')
@@ -524,9 +510,7 @@ async def test_the_open_detail_follows_new_results(
 
 
 async def test_c_copies_the_record_to_publish(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await select(pilot, app, "late.example")
         app.query_one("#card-dmarc", RecordCard).focus()
         await pilot.pause()
@@ -548,9 +532,7 @@ async def test_c_copies_the_record_to_publish(config_path: Path) -> None:
 
 
 async def test_copy_is_greyed_out_without_a_fix(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await select(pilot, app, "good.example")
         app.query_one("#card-mx", RecordCard).focus()
         await pilot.pause()
@@ -598,9 +580,7 @@ async def test_hostile_txt_records_are_shown_literally(
 
 
 async def test_a_adds_a_domain_and_saves_it(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await pilot.press("a")
         assert isinstance(app.screen, AddDomainScreen)
         await pilot.press(*"not a domain", "enter")
@@ -632,9 +612,7 @@ async def test_escape_cancels_adding(config_path: Path) -> None:
 
 
 async def test_d_removes_a_domain_after_confirmation(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await select(pilot, app, "shop.example")
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmScreen)
@@ -675,9 +653,7 @@ async def test_a_config_changed_on_disk_is_reloaded_before_saving(
 
 
 async def test_config_reloads_while_running(config_path: Path, demo_server: DnsServer) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         config_path.write_text("[settings]\ninterval = 'soon'\n")
         app._poll_config()
         await wait_for(
@@ -720,9 +696,7 @@ async def test_command_line_domains_are_shown_but_not_saved(
 
 
 async def test_slash_filters_the_list(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         domains = app.query_one("#domains", DomainList)
         await pilot.press("slash", *"SHO")
         assert domains.visible == ["shop.example"]
@@ -750,9 +724,7 @@ async def test_question_mark_shows_the_keys(config_path: Path) -> None:
 
 
 async def test_the_command_palette_offers_the_same_actions(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in ("Recheck domain", "Recheck all domains", "Add domain", "Remove domain"):
             assert title in titles
@@ -771,9 +743,7 @@ async def test_the_command_palette_offers_the_same_actions(config_path: Path) ->
 
 
 async def test_q_quits(config_path: Path) -> None:
-    app = make_app(config_path)
-    async with app.run_test() as pilot:
-        await settled(pilot, app)
+    async with settled_app(config_path) as (app, pilot):
         await pilot.press("q")
         await pilot.pause()
         assert not app.is_running
