@@ -7,15 +7,16 @@ core. So past a few hundred domains the run is split:
 
 1. The first `WARM` domains are checked alone. Their answers fill the cache with what
    domains share: the relay's MX hosts and include, provider includes, report services.
-2. The process forks. Each process checks a contiguous part of the rest with its share
-   of `concurrency` (so that the resolver sees no more queries in flight than
-   configured), starting from the same warm cache (copy-on-write). A shared name first
-   met after the split can be asked once per process: DESIGN.md's "one query, once",
-   bent by at most the number of processes, for names the warm-up did not meet.
+2. The process forks. The processes take the rest in small runs, whichever is free
+   next (_Tickets), each with its share of `concurrency` (so that the resolver sees no
+   more queries in flight than configured), starting from the same warm cache
+   (copy-on-write). A shared name first met after the split can be asked once per
+   process: DESIGN.md's "one query, once", bent by at most the number of processes, for
+   names the warm-up did not meet.
 3. Each child sends back, pickled over a pipe, what the caller needs of each report
    (`encode`: for JSON, its text, status and history rows) and exits; the parent puts
    them in the order of the domains. A child that fails (killed, out of memory, a bug) costs
-   only time: the parent checks its part itself and says so on stderr.
+   only time: the parent checks the runs it had taken itself and says so on stderr.
 
 Without os.fork (not Linux/macOS), or for a small run, it is one process as before.
 """
@@ -27,7 +28,7 @@ import gc
 import os
 import pickle
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from esm_tui.dns import Dns
@@ -68,92 +69,170 @@ def check_all(
     back is what the caller needs of each report (for JSON output its text, status and
     history rows, so the parent neither unpickles nor encodes the children's reports),
     and the report itself can be freed at once. Meant to run inside cli._few_collections:
-    it freezes what each finished domain left (see _check_in_order).
+    it freezes what each finished domain left (see _check_each).
     """
     in_flight = max(16, dns.concurrency)
     if jobs <= 1 or len(names) <= WARM + jobs:
-        return asyncio.run(_check_in_order(names, check, encode, in_flight))
-    results = asyncio.run(_check_in_order(names[:WARM], check, encode, in_flight))
-    parts = _split(names[WARM:], jobs)
+        return _check_in_order(names, check, encode, in_flight)
+    results = _check_in_order(names[:WARM], check, encode, in_flight)
+    rest = names[WARM:]
     dns.set_concurrency(max(1, dns.concurrency // jobs))
     in_flight = max(16, dns.concurrency)
-    children = _fork(parts[1:], check, encode, in_flight)
-    results += asyncio.run(_check_in_order(parts[0], check, encode, in_flight))
-    for child, part in zip(children, parts[1:], strict=True):
-        theirs: list[T] | None = _collect(*child, len(part)) if child is not None else None
+    tickets = _Tickets.deal(len(rest))
+    children = _fork(jobs - 1, rest, tickets, check, encode, in_flight) if tickets else []
+    done = asyncio.run(_check_each(_taken(rest, tickets), check, encode, in_flight))
+    if tickets is not None:
+        tickets.close()
+    failed = 0
+    for child in children:
+        theirs = _collect(*child)
         if theirs is None:
-            if child is not None:
-                print(
-                    f"esm-tui: a check process failed; checking its {len(part)} domains here",
-                    file=sys.stderr,
-                )
-            theirs = asyncio.run(_check_in_order(part, check, encode, in_flight))
-        results += theirs
-    return results
+            failed += 1
+        else:
+            done.update(theirs)
+    missing = [index for index in range(len(rest)) if index not in done]
+    if missing:
+        if failed:
+            print(
+                f"esm-tui: a check process failed; checking the {len(missing)} domains it "
+                "had taken here",
+                file=sys.stderr,
+            )
+        queue = ((index, rest[index]) for index in missing)
+        done.update(asyncio.run(_check_each(queue, check, encode, in_flight)))
+    return results + _in_order(rest, done)
 
 
-async def _check_in_order(
-    names: Sequence[str], check: Check, encode: Callable[[DomainReport], T], in_flight: int
-) -> list[T]:
-    """A bounded number of domains at a time, in order: enough to keep `concurrency`
-    queries in flight, while the rest wait as names rather than as thousands of
-    suspended checks and queued queries (at 1,000 domains started at once those held
-    ~90 MB at the peak, profiled)."""
-    results: list[T | None] = [None] * len(names)
-    queue = iter(enumerate(names))
+async def _check_each(
+    queue: Iterable[tuple[int, str]],
+    check: Check,
+    encode: Callable[[DomainReport], T],
+    in_flight: int,
+) -> dict[int, T]:
+    """`encode` of each (index, name)'s report, by index: `in_flight` domains at a time,
+    enough to keep `concurrency` queries in flight, while the rest wait as names rather
+    than as thousands of suspended checks and queued queries (at 1,000 domains started at
+    once those held ~90 MB at the peak, profiled). `queue` is read only as domains are
+    started (see _taken)."""
+    results: dict[int, T] = {}
+    shared = iter(queue)
 
     async def worker() -> None:
-        for index, name in queue:
+        for index, name in shared:
             results[index] = encode(await check(name))
             # What this domain's check left is its result (and cached answers), not
             # garbage: out of the collector's reach from now on (see cli._few_collections).
             gc.freeze()
 
-    await asyncio.gather(*(worker() for _ in range(min(len(names), in_flight))))
-    return [r for r in results if r is not None]
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    return results
 
 
-def _split(names: Sequence[str], parts: int) -> list[Sequence[str]]:
-    """`parts` contiguous slices of nearly equal length, the parent's first."""
-    size, extra = divmod(len(names), parts)
-    bounds = [0]
-    for index in range(parts):
-        bounds.append(bounds[-1] + size + (1 if index < extra else 0))
-    return [names[bounds[i] : bounds[i + 1]] for i in range(parts)]
+def _check_in_order(
+    names: Sequence[str], check: Check, encode: Callable[[DomainReport], T], in_flight: int
+) -> list[T]:
+    return _in_order(names, asyncio.run(_check_each(enumerate(names), check, encode, in_flight)))
 
 
-def _fork(
-    parts: Sequence[Sequence[str]],
-    check: Check,
-    encode: Callable[[DomainReport], object],
-    in_flight: int,
-) -> list[tuple[int, int] | None]:
-    """One child per part: (pid, read end of its pipe), or None for a part no process
-    could be started for (out of processes or descriptors): the parent checks it."""
-    children: list[tuple[int, int] | None] = []
-    sys.stdout.flush()  # nothing is written yet; a child must never write it twice
-    sys.stderr.flush()
-    for part in parts:
+def _in_order(names: Sequence[str], done: dict[int, T]) -> list[T]:
+    return [done[index] for index in range(len(names))]
+
+
+class _Tickets:
+    """The rest of the domains in small runs, dealt to whichever process is free: each
+    ticket is a run's first index, and all of them are written into a pipe before the
+    fork. A process reads one ticket (4 bytes: pipe reads are atomic between processes)
+    when it runs out of domains, until the pipe is empty (EOF: its write end is closed).
+
+    A fixed split left one process idle for up to 0.3 s at the end of a bulk run while
+    the other finished (the server's load and the records differ from part to part)."""
+
+    #: Tickets at most: all must fit into a pipe's buffer before anyone reads (16 KiB is
+    #: the smallest default, macOS's), as 4-byte indexes.
+    MAX = 4096
+    #: Domains per ticket at least: one read per run, and a small run for a fair end.
+    RUN = 4
+
+    def __init__(self, fd: int, run: int) -> None:
+        self.fd = fd
+        self.run = run
+
+    @classmethod
+    def deal(cls, count: int) -> _Tickets | None:
+        """A pipe of tickets for `count` domains, or None when no pipe can be had (out of
+        descriptors): then the parent checks them all."""
+        run = max(cls.RUN, -(-count // cls.MAX))
         try:
             read_fd, write_fd = os.pipe()
         except OSError as exc:
             _cannot_start(exc)
-            children.append(None)
-            continue
+            return None
+        try:
+            data = b"".join(start.to_bytes(4, "big") for start in range(0, count, run))
+            written = os.write(write_fd, data)
+        except OSError as exc:
+            os.close(read_fd)
+            _cannot_start(exc)
+            return None
+        finally:
+            os.close(write_fd)
+        if written != len(data):  # a pipe smaller than any known: nothing was dealt
+            os.close(read_fd)
+            return None
+        return cls(read_fd, run)
+
+    def take(self) -> int | None:
+        """The first index of the next run, or None when all are taken."""
+        data = os.read(self.fd, 4)
+        return int.from_bytes(data, "big") if len(data) == 4 else None
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def _taken(names: Sequence[str], tickets: _Tickets | None) -> Iterator[tuple[int, str]]:
+    """(index, name) of the runs this process takes, one ticket at a time; every name
+    when there are no tickets."""
+    if tickets is None:
+        yield from enumerate(names)
+        return
+    while (start := tickets.take()) is not None:
+        for index in range(start, min(start + tickets.run, len(names))):
+            yield index, names[index]
+
+
+def _fork(
+    count: int,
+    names: Sequence[str],
+    tickets: _Tickets,
+    check: Check,
+    encode: Callable[[DomainReport], object],
+    in_flight: int,
+) -> list[tuple[int, int]]:
+    """`count` children taking tickets beside the parent: (pid, read end of its pipe)
+    each. One that cannot be started (out of processes or descriptors) is not: the others
+    take its share."""
+    children: list[tuple[int, int]] = []
+    sys.stdout.flush()  # nothing is written yet; a child must never write it twice
+    sys.stderr.flush()
+    for _ in range(count):
+        try:
+            read_fd, write_fd = os.pipe()
+        except OSError as exc:
+            _cannot_start(exc)
+            break
         try:
             pid = os.fork()
         except OSError as exc:
             os.close(read_fd)
             os.close(write_fd)
             _cannot_start(exc)
-            children.append(None)
-            continue
+            break
         if pid == 0:
             os.close(read_fd)
             for other in children:  # the pipes of the children forked before
-                if other is not None:
-                    os.close(other[1])
-            _child(part, check, encode, in_flight, write_fd)
+                os.close(other[1])
+            _child(names, tickets, check, encode, in_flight, write_fd)
         os.close(write_fd)
         children.append((pid, read_fd))
     return children
@@ -165,31 +244,34 @@ def _cannot_start(exc: OSError) -> None:
 
 
 def _child(
-    part: Sequence[str],
+    names: Sequence[str],
+    tickets: _Tickets,
     check: Check,
     encode: Callable[[DomainReport], object],
     in_flight: int,
     fd: int,
 ) -> None:
-    """Check `part`, write the pickled results to `fd` and end the process.
+    """Check the runs of `names` this process takes, write the pickled results (by index)
+    to `fd` and end the process.
 
     os._exit, never a return or sys.exit: the parent's stack, atexit handlers and stdio
     buffers are the parent's to unwind and flush."""
     code = 1
     try:
-        results = asyncio.run(_check_in_order(part, check, encode, in_flight))
+        results = asyncio.run(_check_each(_taken(names, tickets), check, encode, in_flight))
         data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(fd, "wb") as pipe:
             pipe.write(data)
         code = 0
-    except BaseException:  # noqa: BLE001 - any failure: the parent checks this part itself
+    except BaseException:  # noqa: BLE001 - any failure: the parent checks its runs itself
         pass
     finally:
         os._exit(code)
 
 
-def _collect(pid: int, fd: int, expected: int) -> list[Any] | None:
-    """The child's results, or None when it did not deliver all of them."""
+def _collect(pid: int, fd: int) -> dict[int, Any] | None:
+    """The child's results by index, or None when it did not deliver them: the runs it
+    had taken are then missing, and the parent checks them."""
     with os.fdopen(fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
@@ -199,6 +281,4 @@ def _collect(pid: int, fd: int, expected: int) -> list[Any] | None:
         results = pickle.loads(data)  # our own forked child wrote it
     except Exception:  # noqa: BLE001 - a truncated pipe: the part is checked again
         return None
-    if not isinstance(results, list) or len(results) != expected:
-        return None
-    return results
+    return results if isinstance(results, dict) else None

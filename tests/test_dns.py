@@ -623,3 +623,37 @@ def test_name_text_memo_is_bounded() -> None:
     for i in range(dns_reply._NAME_TEXTS_MAX + 10):
         dns_reply.name_text(dns.name.Name((f"h{i}".encode(), b"test", b"")))
     assert 0 < len(dns_reply._NAME_TEXTS) <= dns_reply._NAME_TEXTS_MAX
+
+
+def test_the_servers_remembered_answers_keep_their_delay_id_and_count() -> None:
+    """DnsServer(memo=True), as the benchmarks run it: a question asked again is answered
+    from a timer (no task), still after `delay`, with the asker's own ID, and counted; a
+    dropped question stays unanswered."""
+    import socket
+    import time
+
+    records = Records()
+    records.add_zone("memo.test.")
+    records.add("a.memo.test.", "A", "192.0.2.7")
+    records.add("gone.memo.test.", "A", "192.0.2.8")
+    records.set_behaviour("gone.memo.test.", "drop")
+    with DnsServer(records, delay=0.15, memo=True) as server:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(3)
+            for qid in (1111, 2222, 3333):  # rendered once, then remembered twice
+                query = dns.message.make_query("a.memo.test.", "A", id=qid)
+                started = time.monotonic()
+                sock.sendto(query.to_wire(), server.server)
+                reply = dns.message.from_wire(sock.recv(4096))
+                assert time.monotonic() - started >= 0.14
+                assert reply.id == qid
+                assert [r.to_text() for r in reply.answer[0]] == ["192.0.2.7"]
+            sock.settimeout(0.5)
+            for qid in (4444, 5555):
+                sock.sendto(
+                    dns.message.make_query("gone.memo.test.", "A", id=qid).to_wire(), server.server
+                )
+                with pytest.raises(TimeoutError):
+                    sock.recv(4096)
+        assert server.queries[("a.memo.test.", "A")] == 3
+        assert server.queries[("gone.memo.test.", "A")] == 2

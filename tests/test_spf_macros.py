@@ -132,6 +132,9 @@ def test_query_name(expanded: str, name: str | None) -> None:
         ("A2345678", False),  # not multi-label
         ("[192.0.2.1]", False),  # a domain literal
         ("192.0.2.1", False),
+        ("::ffff:192.0.2.1", False),  # an IPv6 address, its last label digits
+        ("fe80::1%eth0.lan", False),  # an IPv6 address whose scope has a dot
+        ("a:b.example.com", True),  # a colon alone makes no address
         ("a..example.com", False),
         ("a" * 64 + ".example.com", False),
     ],

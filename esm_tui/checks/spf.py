@@ -20,7 +20,7 @@ from esm_tui.checks.context import CheckContext, unknown_result
 from esm_tui.dns import Answer, Failure, NxDomain
 from esm_tui.model import DomainSettings, Fix, FixRecord, RecordResult, Severity, Status
 from esm_tui.spf.errors import quote
-from esm_tui.spf.evaluate import MAX_LOOKUPS, SpfResult, check_host
+from esm_tui.spf.evaluate import MAX_LOOKUPS, IpAddress, SpfResult, check_host
 from esm_tui.spf.fix import RelayFailure, RelayNeeds, fix_missing, fix_record, merge_records
 from esm_tui.spf.judge import (
     CODES,
@@ -171,11 +171,13 @@ def _missing(verdict: Verdict, name: str, outcome: object, records: tuple[str, .
 
 
 @functools.lru_cache(maxsize=64)
-def _relay_jobs(spf_ips: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+def _relay_jobs(
+    spf_ips: tuple[str, ...],
+) -> tuple[tuple[tuple[str, IpAddress], ...], tuple[str, ...]]:
     """(entry, address) to evaluate for each spf_ips entry (a network's first and last
     address), and the entries that are no address: the same for every domain sharing the
-    [relay] list, so worked out once."""
-    jobs: list[tuple[str, str]] = []
+    [relay] list, so worked out once (addresses included: check_host takes them parsed)."""
+    jobs: list[tuple[str, IpAddress]] = []
     invalid: list[str] = []
     for entry in spf_ips:
         try:
@@ -184,7 +186,7 @@ def _relay_jobs(spf_ips: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], 
             invalid.append(entry)
             continue
         for address in dict.fromkeys((network[0], network[-1])):
-            jobs.append((entry, str(address)))
+            jobs.append((entry, address))
     return tuple(jobs), tuple(invalid)
 
 

@@ -325,9 +325,10 @@ def valid_initial_domain(domain: str) -> bool:
     name = domain[:-1] if domain.endswith(".") else domain
     if query_name(name) != name or "." not in name:
         return False
-    if name.startswith("[") or _looks_like_ip(name):
-        return False
-    return not name.rsplit(".", 1)[1].isdigit()
+    if name.startswith("[") or name.rsplit(".", 1)[1].isdigit():
+        return False  # a domain literal, or a last label of digits (an IPv4 address too)
+    # Any other address has a colon: parsing only those spares every domain a ValueError.
+    return ":" not in name or not _looks_like_ip(name)
 
 
 def _looks_like_ip(name: str) -> bool:
