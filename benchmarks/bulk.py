@@ -9,8 +9,11 @@ queries sent vs unique queries needed, and the latency lower bound. One untimed 
 run comes first: the Python server renders each answer once (DnsServer memo), so that
 its own ~1 ms per answer is not part of what is measured. The runs keep their history
 database (`ESM_TUI_DATA_DIR`) in a temporary directory: the warm-up records every result,
-the measured runs find them unchanged (as any cron run after the first does). Peak RSS
-and CPU time are each measured run's own (wait4), not the largest of all child processes.
+the measured runs find them unchanged (as any cron run after the first does). CPU time
+is each measured run's own (wait4), its check processes included; peak RSS is the sum
+over its processes, sampled every 25 ms. PSS is sampled in one more run after the
+measured ones, not timed (`memory_run`): reading it costs the machine too much CPU to do
+during a timed run (see MemorySampler).
 
 `--runs N` (default 3) measured runs, each with its own query counts: this machine's
 speed drifts by 10-20 % from minute to minute, so each run is listed with the best and
@@ -270,7 +273,13 @@ def profile_esm(
 
 
 def run_esm(
-    domains: list[str], port: int, concurrency: int, workdir: Path, jobs: int | None = None
+    domains: list[str],
+    port: int,
+    concurrency: int,
+    workdir: Path,
+    jobs: int | None = None,
+    *,
+    pss: bool = False,
 ) -> dict:
     config = write_config(domains, port, concurrency, workdir)
     command = [str(_esm()), "check", "--config", str(config), "--json"]
@@ -282,7 +291,7 @@ def run_esm(
         proc = subprocess.Popen(
             command, stdout=stdout, stderr=subprocess.DEVNULL, env=_env(workdir)
         )
-        sampler = MemorySampler(proc.pid)
+        sampler = MemorySampler(proc.pid, pss=pss)
         # wait4: this child's own CPU time, with that of the processes it forked and
         # reaped (its check processes), and its peak RSS (RUSAGE_CHILDREN's peak would be
         # the largest of every child so far, the profiled run's included).
@@ -302,7 +311,7 @@ def run_esm(
         # sum over all of them is the honest figure (it counts shared pages once per
         # process: an upper bound), PSS splits shared pages between them.
         "peak_rss_mb": round(max(usage.ru_maxrss / 1024, sampler.peak_rss_mb), 1),
-        "peak_pss_mb": round(sampler.peak_pss_mb, 1),
+        "peak_pss_mb": round(sampler.peak_pss_mb, 1) if pss else None,
         "processes": sampler.processes,
         "statuses": statuses,
     }
@@ -321,15 +330,24 @@ def proc_kb(path: str, name: str) -> int:
 
 
 class MemorySampler:
-    """Every 5 ms, the summed RSS and PSS of a process and its children (Linux /proc)."""
+    """The peak summed RSS (with `pss`, also PSS) of a process and its children, sampled.
 
-    def __init__(self, pid: int) -> None:
+    RSS comes from /proc/PID/statm (~30 µs a read here). PSS comes from smaps_rollup, which
+    walks the page tables: ~3.5 ms a read for a 100 MB process on this machine. Sampled
+    every 5 ms in the timed runs, as it once was, it took ~40 % of a core from the run it
+    measured (0.4–1.2 s of CPU per 3 s, measured): so the timed runs sample RSS only, every
+    25 ms (≈ 1 % of a core), and PSS is sampled in one more run that is not timed."""
+
+    def __init__(self, pid: int, *, pss: bool = False) -> None:
         import threading
 
         self.pid = pid
+        self.pss = pss
+        self.interval = 0.02 if pss else 0.025
         self.peak_rss_mb = 0.0
         self.peak_pss_mb = 0.0
         self.processes = 1
+        self._page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -339,21 +357,38 @@ class MemorySampler:
         self._thread.join()
 
     def _run(self) -> None:
-        while not self._done.wait(0.005):
+        while not self._done.wait(self.interval):
             pids = [self.pid, *self._children(self.pid)]
             self.processes = max(self.processes, len(pids))
-            rss = sum(proc_kb(f"/proc/{p}/status", "VmRSS:") for p in pids)
-            pss = sum(proc_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+            rss = sum(self._rss_kb(p) for p in pids)
             self.peak_rss_mb = max(self.peak_rss_mb, rss / 1024)
-            self.peak_pss_mb = max(self.peak_pss_mb, pss / 1024)
+            if self.pss:
+                pss = sum(proc_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+                self.peak_pss_mb = max(self.peak_pss_mb, pss / 1024)
+
+    def _rss_kb(self, pid: int) -> int:
+        try:
+            return int(_read(f"/proc/{pid}/statm").split()[1]) * self._page_kb
+        except (OSError, IndexError, ValueError):
+            return 0  # the process is gone
 
     @staticmethod
     def _children(pid: int) -> list[int]:
         try:
-            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+            text = _read(f"/proc/{pid}/task/{pid}/children")
         except OSError:
             return []
         return [int(p) for p in text.split()]
+
+
+def _read(path: str) -> bytes:
+    """A small /proc file, with less overhead than Path.read_text (the sampler's CPU is
+    taken from the run it measures)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
 
 
 def run_reference(python: str, domains: list[str]) -> dict:
@@ -487,6 +522,8 @@ def main() -> None:
                 cpu_us_per_query=round(run["cpu_s"] * 1e6 / max(counts["sent"], 1), 1),
             )
             runs.append(run)
+        # PSS needs the sampler that would slow a timed run down (see MemorySampler).
+        memory_run = run_esm(domains, server.port, args.concurrency, Path(tmp), args.jobs, pss=True)
     counts = server.stop()
     asked = counts.pop("asked")
     # Dependent chain: SPF apex → include → nested include → its record, and check_host
@@ -511,7 +548,9 @@ def main() -> None:
             "median": sorted(r["cpu_us_per_query"] for r in runs)[len(runs) // 2],
         },
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "peak_pss_mb": max(r["peak_pss_mb"] for r in runs),
+        "memory_run": {
+            key: memory_run[key] for key in ("wall_s", "peak_rss_mb", "peak_pss_mb", "processes")
+        },
         "queries_sent": max(r["queries_sent"] for r in runs),
         "queries_unique": unique,
         "sent_over_unique": round(max(r["queries_sent"] for r in runs) / unique, 4),
