@@ -80,7 +80,8 @@ def check_all(
     in_flight = max(16, dns.concurrency)
     tickets = _Tickets.deal(len(rest))
     children = _fork(jobs - 1, rest, tickets, check, encode, in_flight) if tickets else []
-    done = asyncio.run(_check_each(_taken(rest, tickets), check, encode, in_flight))
+    workers = min(len(rest), in_flight)
+    done = asyncio.run(_check_each(_taken(rest, tickets), check, encode, workers))
     if tickets is not None:
         tickets.close()
     failed = 0
@@ -92,14 +93,14 @@ def check_all(
             done.update(theirs)
     missing = [index for index in range(len(rest)) if index not in done]
     if missing:
-        if failed:
-            print(
-                f"esm-tui: a check process failed; checking the {len(missing)} domains it "
-                "had taken here",
-                file=sys.stderr,
-            )
+        who = "a check process" if failed == 1 else f"{failed} check processes"
+        which = "it" if failed == 1 else "they"
+        print(
+            f"esm-tui: {who} failed; checking the {len(missing)} domains {which} had taken here",
+            file=sys.stderr,
+        )
         queue = ((index, rest[index]) for index in missing)
-        done.update(asyncio.run(_check_each(queue, check, encode, in_flight)))
+        done.update(asyncio.run(_check_each(queue, check, encode, min(len(missing), in_flight))))
     return results + _in_order(rest, done)
 
 
@@ -107,9 +108,9 @@ async def _check_each(
     queue: Iterable[tuple[int, str]],
     check: Check,
     encode: Callable[[DomainReport], T],
-    in_flight: int,
+    workers: int,
 ) -> dict[int, T]:
-    """`encode` of each (index, name)'s report, by index: `in_flight` domains at a time,
+    """`encode` of each (index, name)'s report, by index: `workers` domains at a time,
     enough to keep `concurrency` queries in flight, while the rest wait as names rather
     than as thousands of suspended checks and queued queries (at 1,000 domains started at
     once those held ~90 MB at the peak, profiled). `queue` is read only as domains are
@@ -124,14 +125,15 @@ async def _check_each(
             # garbage: out of the collector's reach from now on (see cli._few_collections).
             gc.freeze()
 
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    await asyncio.gather(*(worker() for _ in range(workers)))
     return results
 
 
 def _check_in_order(
     names: Sequence[str], check: Check, encode: Callable[[DomainReport], T], in_flight: int
 ) -> list[T]:
-    return _in_order(names, asyncio.run(_check_each(enumerate(names), check, encode, in_flight)))
+    workers = min(len(names), in_flight)
+    return _in_order(names, asyncio.run(_check_each(enumerate(names), check, encode, workers)))
 
 
 def _in_order(names: Sequence[str], done: dict[int, T]) -> list[T]:
@@ -258,7 +260,8 @@ def _child(
     buffers are the parent's to unwind and flush."""
     code = 1
     try:
-        results = asyncio.run(_check_each(_taken(names, tickets), check, encode, in_flight))
+        workers = min(len(names), in_flight)
+        results = asyncio.run(_check_each(_taken(names, tickets), check, encode, workers))
         data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(fd, "wb") as pipe:
             pipe.write(data)

@@ -152,6 +152,41 @@ def test_a_failed_process_costs_only_time(
     assert "a check process failed; checking the 16 domains it had taken here" in err
 
 
+def test_three_processes_share_the_runs_and_two_failures_cost_only_time(
+    server: DnsServer,
+    small_warm_up,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    parent = os.getpid()
+    dns = Dns([server.server], timeout=2, retries=1, concurrency=48)
+    calls = []
+    check_each = check_jobs._check_each
+
+    async def parent_late(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(os.getpid())
+        if calls == [parent, parent]:  # the parent after the fork: the children go first
+            await asyncio.sleep(0.3)
+        return await check_each(*args, **kwargs)
+
+    monkeypatch.setattr(check_jobs, "_check_each", parent_late)
+
+    async def one(name: str) -> DomainReport:
+        return await check_domain(_settings(name), CheckContext(dns))
+
+    def encode(r: DomainReport) -> tuple[int, str]:
+        if os.getpid() != parent:
+            raise RuntimeError("a bug that only the children meet")
+        return os.getpid(), r.domain
+
+    results = check_jobs.check_all(DOMAINS, one, encode, dns, 3)
+    assert results == [(parent, d) for d in DOMAINS]
+    err = capfd.readouterr().err
+    # 16 domains in flight in each process: each child took 4 runs of 4 at its start,
+    # the parent the last run, then the 32 domains the children had taken.
+    assert "2 check processes failed; checking the 32 domains they had taken here" in err
+
+
 def test_no_process_to_be_had_means_one_process(
     server: DnsServer,
     small_warm_up,
