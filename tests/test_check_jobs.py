@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -56,11 +56,26 @@ def _settings(name: str) -> DomainSettings:
     )
 
 
-def _run(server: DnsServer, jobs: int) -> tuple[list[tuple[int, str, str]], Dns]:
-    dns = Dns([server.server], timeout=2, retries=1, concurrency=16)
+def _checker(server: DnsServer, concurrency: int = 16) -> tuple[Dns, check_jobs.Check]:
+    dns = Dns([server.server], timeout=2, retries=1, concurrency=concurrency)
 
     async def one(name: str) -> DomainReport:
         return await check_domain(_settings(name), CheckContext(dns))
+
+    return dns, one
+
+
+def _failing_in_children(parent: int) -> Callable[[DomainReport], tuple[int, str]]:
+    def encode(r: DomainReport) -> tuple[int, str]:
+        if os.getpid() != parent:
+            raise RuntimeError("a bug that only the children meet")
+        return os.getpid(), r.domain
+
+    return encode
+
+
+def _run(server: DnsServer, jobs: int) -> tuple[list[tuple[int, str, str]], Dns]:
+    dns, one = _checker(server)
 
     def encode(r: DomainReport) -> tuple[int, str, str]:
         return os.getpid(), r.domain, report.fragment(r)
@@ -73,7 +88,9 @@ def small_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(check_jobs, "WARM", 4)
 
 
-def test_two_processes_give_what_one_gives_in_order(server: DnsServer, small_warm_up) -> None:
+def test_two_processes_give_what_one_gives_in_order(
+    server: DnsServer, small_warm_up, children_first
+) -> None:
     alone, _ = _run(server, 1)
     server.queries.clear()
     split, dns = _run(server, 2)
@@ -132,54 +149,48 @@ def test_tickets_deal_every_domain_once() -> None:
     assert len(starts) <= check_jobs._Tickets.MAX
 
 
+@pytest.fixture
+def children_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent starts on its share 0.3 s after the fork, so that each child has taken
+    the runs for its first domains by then (else a busy machine may start a child only
+    after the parent has taken every run)."""
+    parent = os.getpid()
+    forked: list[bool] = []
+    fork, check_each = check_jobs._fork, check_jobs._check_each
+
+    def fork_and_note(*args, **kwargs):  # type: ignore[no-untyped-def]
+        children = fork(*args, **kwargs)
+        forked.append(True)  # in the parent only: a child never returns from fork()
+        return children
+
+    async def parent_late(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.getpid() == parent and forked:
+            forked.clear()
+            await asyncio.sleep(0.3)
+        return await check_each(*args, **kwargs)
+
+    monkeypatch.setattr(check_jobs, "_fork", fork_and_note)
+    monkeypatch.setattr(check_jobs, "_check_each", parent_late)
+
+
 def test_a_failed_process_costs_only_time(
-    server: DnsServer, small_warm_up, capfd: pytest.CaptureFixture[str]
+    server: DnsServer, small_warm_up, children_first, capfd: pytest.CaptureFixture[str]
 ) -> None:
     parent = os.getpid()
-    dns = Dns([server.server], timeout=2, retries=1, concurrency=16)
-
-    async def one(name: str) -> DomainReport:
-        return await check_domain(_settings(name), CheckContext(dns))
-
-    def encode(r: DomainReport) -> str:
-        if os.getpid() != parent:
-            raise RuntimeError("a bug that only the child meets")
-        return r.domain
-
-    assert check_jobs.check_all(DOMAINS, one, encode, dns, 2) == DOMAINS
+    dns, one = _checker(server)
+    results = check_jobs.check_all(DOMAINS, one, _failing_in_children(parent), dns, 2)
+    assert results == [(parent, d) for d in DOMAINS]
     err = capfd.readouterr().err
     # The child had taken the runs its 16 workers started with (4 runs of 4 domains).
     assert "a check process failed; checking the 16 domains it had taken here" in err
 
 
 def test_three_processes_share_the_runs_and_two_failures_cost_only_time(
-    server: DnsServer,
-    small_warm_up,
-    monkeypatch: pytest.MonkeyPatch,
-    capfd: pytest.CaptureFixture[str],
+    server: DnsServer, small_warm_up, children_first, capfd: pytest.CaptureFixture[str]
 ) -> None:
     parent = os.getpid()
-    dns = Dns([server.server], timeout=2, retries=1, concurrency=48)
-    calls = []
-    check_each = check_jobs._check_each
-
-    async def parent_late(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(os.getpid())
-        if calls == [parent, parent]:  # the parent after the fork: the children go first
-            await asyncio.sleep(0.3)
-        return await check_each(*args, **kwargs)
-
-    monkeypatch.setattr(check_jobs, "_check_each", parent_late)
-
-    async def one(name: str) -> DomainReport:
-        return await check_domain(_settings(name), CheckContext(dns))
-
-    def encode(r: DomainReport) -> tuple[int, str]:
-        if os.getpid() != parent:
-            raise RuntimeError("a bug that only the children meet")
-        return os.getpid(), r.domain
-
-    results = check_jobs.check_all(DOMAINS, one, encode, dns, 3)
+    dns, one = _checker(server, concurrency=48)
+    results = check_jobs.check_all(DOMAINS, one, _failing_in_children(parent), dns, 3)
     assert results == [(parent, d) for d in DOMAINS]
     err = capfd.readouterr().err
     # 16 domains in flight in each process: each child took 4 runs of 4 at its start,
