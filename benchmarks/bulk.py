@@ -320,9 +320,10 @@ def run_esm(
 def proc_kb(path: str, name: str) -> int:
     """The kB value of the line starting with `name` in a /proc file (VmRSS: of status,
     Pss: of smaps_rollup); 0 when the process is gone."""
+    key = name.encode()
     try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(name):
+        for line in _read(path).splitlines():
+            if line.startswith(key):
                 return int(line.split()[1])
     except (OSError, ValueError):
         pass
@@ -382,11 +383,14 @@ class MemorySampler:
 
 
 def _read(path: str) -> bytes:
-    """A small /proc file, with less overhead than Path.read_text (the sampler's CPU is
-    taken from the run it measures)."""
+    """A /proc file, with less overhead than Path.read_text (the sampler's CPU is taken
+    from the run it measures)."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        return os.read(fd, 4096)
+        chunks = []
+        while chunk := os.read(fd, 8192):
+            chunks.append(chunk)
+        return b"".join(chunks)
     finally:
         os.close(fd)
 
