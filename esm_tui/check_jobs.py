@@ -80,8 +80,7 @@ def check_all(
     in_flight = max(16, dns.concurrency)
     tickets = _Tickets.deal(len(rest))
     children = _fork(jobs - 1, rest, tickets, check, encode, in_flight) if tickets else []
-    workers = min(len(rest), in_flight)
-    done = asyncio.run(_check_each(_taken(rest, tickets), check, encode, workers))
+    done = _run_each(_taken(rest, tickets), len(rest), check, encode, in_flight)
     if tickets is not None:
         tickets.close()
     failed = 0
@@ -100,7 +99,7 @@ def check_all(
             file=sys.stderr,
         )
         queue = ((index, rest[index]) for index in missing)
-        done.update(asyncio.run(_check_each(queue, check, encode, min(len(missing), in_flight))))
+        done.update(_run_each(queue, len(missing), check, encode, in_flight))
     return results + _in_order(rest, done)
 
 
@@ -129,11 +128,22 @@ async def _check_each(
     return results
 
 
+def _run_each(
+    queue: Iterable[tuple[int, str]],
+    count: int,
+    check: Check,
+    encode: Callable[[DomainReport], T],
+    in_flight: int,
+) -> dict[int, T]:
+    """_check_each in an event loop of its own, with `in_flight` workers, or one per
+    domain when `queue` holds at most `count` (fewer)."""
+    return asyncio.run(_check_each(queue, check, encode, min(count, in_flight)))
+
+
 def _check_in_order(
     names: Sequence[str], check: Check, encode: Callable[[DomainReport], T], in_flight: int
 ) -> list[T]:
-    workers = min(len(names), in_flight)
-    return _in_order(names, asyncio.run(_check_each(enumerate(names), check, encode, workers)))
+    return _in_order(names, _run_each(enumerate(names), len(names), check, encode, in_flight))
 
 
 def _in_order(names: Sequence[str], done: dict[int, T]) -> list[T]:
@@ -260,8 +270,7 @@ def _child(
     buffers are the parent's to unwind and flush."""
     code = 1
     try:
-        workers = min(len(names), in_flight)
-        results = asyncio.run(_check_each(_taken(names, tickets), check, encode, workers))
+        results = _run_each(_taken(names, tickets), len(names), check, encode, in_flight)
         data = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
         with os.fdopen(fd, "wb") as pipe:
             pipe.write(data)

@@ -166,28 +166,27 @@ class DnsServer:
     async def _reply(self, wire: bytes, *, tcp: bool) -> bytes | None:
         if not self.memo:
             return (await self._render(wire, tcp=tcp))[0]
-        hit = self._remembered(wire, tcp=tcp)
-        if hit is None:
+        found, reply = self._remembered(wire, tcp=tcp)
+        if not found:
             if len(self._memo) > 200_000:
                 self._memo.clear()
             key = (self.records.generation, tcp, wire[2:])
             rendered = self._memo[key] = await self._render(wire, tcp=tcp)
             return rendered[0]
-        reply = hit[0]
         if reply is not None and self.delay:
             await asyncio.sleep(self.delay)
         return reply
 
-    def _remembered(self, wire: bytes, *, tcp: bool) -> tuple[bytes | None] | None:
-        """The memoized reply to `wire` with its ID (counted as asked), None when this
-        question was not rendered yet; `(None,)` when it gets no reply."""
+    def _remembered(self, wire: bytes, *, tcp: bool) -> tuple[bool, bytes | None]:
+        """(found, reply): whether `wire`'s question was rendered before (then it is
+        counted as asked), and its memoized reply with `wire`'s ID (None: no reply)."""
         hit = self._memo.get((self.records.generation, tcp, wire[2:]))
         if hit is None:
-            return None
+            return False, None
         reply, question = hit
         if question is not None:
             self.queries[question] += 1
-        return (None if reply is None else wire[:2] + reply[2:],)
+        return True, None if reply is None else wire[:2] + reply[2:]
 
     async def _render(
         self, wire: bytes, *, tcp: bool
@@ -221,11 +220,11 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             # A remembered answer is sent from a timer, without a task: the benchmarks
             # share two cores with this server, and its CPU per answer is theirs to lose
             # (a real resolver answers from its cache in microseconds).
-            hit = self.server._remembered(data, tcp=False)
-            if hit is not None:
-                if hit[0] is not None:
+            found, reply = self.server._remembered(data, tcp=False)
+            if found:
+                if reply is not None:
                     loop = asyncio.get_running_loop()
-                    loop.call_later(self.server.delay, self.transport.sendto, hit[0], addr)
+                    loop.call_later(self.server.delay, self.transport.sendto, reply, addr)
                 return
         # One task per query so a delayed answer does not hold up the others.
         task = asyncio.ensure_future(self._answer(data, addr))
