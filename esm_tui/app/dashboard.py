@@ -1,9 +1,9 @@
 """The dashboard: a Textual app that shows the Monitor's view and runs its workers.
 
 The per-domain workers and the engine process that runs their checks are in
-app_checks.py, the config edits in app_config.py, history in app_history.py, watch mode
-in app_watch.py: mixins of EsmApp. Widgets get values and post messages; only the app
-talks to the Monitor, the config file and the engine.
+check_runner.py, the config edits in config_actions.py, history in history_actions.py,
+watch mode in watch_actions.py: mixins of EsmApp. Widgets get values and post messages;
+only the app talks to the Monitor, the config file and the engine.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker
 
-from esm_tui.app_checks import (
+from esm_tui.app.check_runner import (
     Checker,
     CheckRunner,
     CheckStarted,
@@ -31,9 +31,9 @@ from esm_tui.app_checks import (
     PropagationChecked,
     Propagator,
 )
-from esm_tui.app_config import ConfigActions, stamp
-from esm_tui.app_history import HistoryActions, HistoryWritten
-from esm_tui.app_watch import WatchActions
+from esm_tui.app.config_actions import ConfigActions, stamp
+from esm_tui.app.history_actions import HistoryActions, HistoryWritten
+from esm_tui.app.watch_actions import WatchActions
 from esm_tui.config import (
     Config,
     ConfigError,
