@@ -19,7 +19,6 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from esm_tui import dns_reply
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
 from esm_tui.dns import (
@@ -36,6 +35,7 @@ from esm_tui.dns import (
     name_from_text,
     parse_nameserver,
 )
+from esm_tui.dns import reply as dns_reply
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ async def test_a_bug_while_reading_a_reply_reaches_the_askers_instead_of_a_hang(
     def broken(*_args: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("esm_tui.dns._interpret", broken)
+    monkeypatch.setattr("esm_tui.dns.resolver._interpret", broken)
     client = Dns([dns_server.server], timeout=2, retries=0, concurrency=1)
     with pytest.raises(RuntimeError, match="a bug"):
         await asyncio.wait_for(client.query("example.com", "MX"), 5)
@@ -568,7 +568,7 @@ async def test_replies_queued_while_the_loop_was_busy_are_read_at_once() -> None
     under load every query then waited for the loop to come round again and again)."""
     import socket
 
-    from esm_tui.udp import UdpMux
+    from esm_tui.dns.udp import UdpMux
 
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", 0))

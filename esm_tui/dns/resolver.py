@@ -31,9 +31,9 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from esm_tui import dns_reply
+from esm_tui.dns import reply as dns_reply
+from esm_tui.dns.udp import UdpMux
 from esm_tui.once import once
-from esm_tui.udp import UdpMux
 
 if TYPE_CHECKING:
     # dns.message, dns.asyncquery and dns.resolver are imported where they are used (a
