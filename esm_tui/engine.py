@@ -38,7 +38,8 @@ from typing import Any
 
 from esm_tui.checks import check_domain
 from esm_tui.checks.context import CheckContext
-from esm_tui.dns import QUERY_PRIORITY, Dns, PriorityLimit, Server
+from esm_tui.dns import QUERY_PRIORITY, Dns, Server
+from esm_tui.dns.priority import PriorityLimit
 from esm_tui.model import DomainReport, DomainSettings
 from esm_tui.propagation import attach_propagation
 

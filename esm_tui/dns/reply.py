@@ -14,32 +14,24 @@ their records' (over 2^31-1 read as 0), duplicates dropped, a singleton type (SO
 CNAME, ...) keeping its last record. It returns None for anything else — a TSIG, an
 UPDATE, a signature record, an unexpected OPT, or any error at all — and the caller
 then hands the bytes to `dns.message.from_wire`, so that a strange or hostile reply gets
-exactly dnspython's verdict. tests/test_dns.py holds the two to the same result.
-
-The records of the common types (A, AAAA, TXT, MX, CNAME, NS, PTR, SOA) are read here too,
-into `Record`s: light objects with the attributes dnspython's rdata has (`address`,
-`strings`, `preference`/`exchange`, `target`, the SOA fields), names as `dns.name.Name`.
-Building dnspython's immutable rdata and Name objects was most of what was left of the
-decoding cost (≈ 40 µs per reply on the benchmark machine, profiled). Anything else a
-record is asked for (`to_wire`, rarer attributes, `to_text` with arguments) comes from
-the dnspython rdata of the same bytes, built on first use. A record these rules do not
-cover (an A that is not 4 bytes, a name running out of its record, an empty TXT) makes
-the whole reply go to dnspython, as any other doubt does.
+exactly dnspython's verdict. tests/test_dns.py holds the two to the same result. The
+records themselves are read by records.py.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import Any
 
 import dns.exception
-import dns.ipv6
 import dns.name
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.wire
+
+from esm_tui.dns.names import make_name, read_name
+from esm_tui.dns.records import RECORDS, Record
 
 _HEADER = struct.Struct("!HHHHHH")
 _QUESTION = struct.Struct("!HH")
@@ -62,258 +54,6 @@ _DECLINED_TYPES = frozenset(
     }
 )
 _SINGLETONS = frozenset(t for t in dns.rdatatype.RdataType if dns.rdatatype.is_singleton(t))
-
-
-def name_text(name: dns.name.Name) -> str:
-    """`name.to_text()`, memoized by labels: the MX hosts and SOA owners of a bulk run
-    are the same few names in thousands of answers, and dnspython escapes each label of
-    each one again (≈ 20 µs a name here)."""
-    labels = name.labels
-    text = _NAME_TEXTS.get(labels)
-    if text is None:
-        text = name.to_text()
-        if len(_NAME_TEXTS) >= _NAME_TEXTS_MAX:
-            _NAME_TEXTS.clear()  # any name can arrive: bounded, and refilled by use
-        _NAME_TEXTS[labels] = text
-    return text
-
-
-_NAME_TEXTS: dict[tuple[bytes, ...], str] = {}
-_NAME_TEXTS_MAX = 4096
-
-
-def make_name(labels: tuple[bytes, ...]) -> dns.name.Name:
-    """`dns.name.Name(labels)` for labels as `read_name` returns them, without the
-    constructor's per-label conversion and checks (and its immutability guard, ≈ 4 µs).
-
-    `read_name` already holds each label under 64 octets and the empty (root) label at
-    the end only; the one check left is the name's 255-octet limit (RFC 1035 §3.1), which
-    raises the same NameTooLong the constructor would. The Name is set up the way
-    dnspython's own unpickling does it (its `labels` slot, set directly).
-    """
-    if len(labels) + sum(map(len, labels)) > 255:
-        raise dns.name.NameTooLong
-    name = _new_name(dns.name.Name)
-    _set_labels(name, labels)
-    return name
-
-
-_new_name = object.__new__
-_set_labels = dns.name.Name.labels.__set__  # the slot's descriptor, as Name.__setstate__
-
-
-def _name_wire(name: dns.name.Name) -> bytes:
-    """The uncompressed wire form of an absolute name, lower-cased (RFC 4034 §6.2)."""
-    return b"".join(len(label).to_bytes(1, "big") + label for label in name.labels).lower()
-
-
-class Record:
-    """A record of a common type read by `decode` (see the module's docstring).
-
-    Its attributes are dnspython's for the type; anything else is dnspython's rdata of
-    the same bytes (`rdata()`), built on first use. Equal and hashed as that rdata is:
-    by its canonical form (RFC 4034 §6.2).
-    """
-
-    __slots__ = ("_at", "_rdata", "_size", "_wire")
-    rdclass = dns.rdataclass.IN
-    rdtype: dns.rdatatype.RdataType
-
-    def __init__(self, wire: bytes, at: int, size: int) -> None:
-        self._wire = wire
-        self._at = at
-        self._size = size
-        self._rdata: dns.rdata.Rdata | None = None
-
-    def rdata(self) -> dns.rdata.Rdata:
-        """dnspython's rdata for the same bytes."""
-        if self._rdata is None:
-            self._rdata = dns.rdata.from_wire(
-                self.rdclass, self.rdtype, self._wire, self._at, self._size
-            )
-        return self._rdata
-
-    def __getattr__(self, name: str) -> Any:
-        # Only called for what the class does not define: dnspython's attributes.
-        if name.startswith("__") or name in Record.__slots__:
-            raise AttributeError(name)
-        return getattr(self.rdata(), name)
-
-    def to_text(
-        self, origin: dns.name.Name | None = None, relativize: bool = True, **kw: Any
-    ) -> str:
-        return self.rdata().to_text(origin, relativize, **kw)
-
-    def to_wire(self, *args: Any, **kw: Any) -> bytes | None:
-        return self.rdata().to_wire(*args, **kw)
-
-    def digest(self) -> bytes:
-        """The canonical form, as dnspython's `to_digestable()`: types without names
-        inside are their wire form."""
-        return self._wire[self._at : self._at + self._size]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Record):
-            return self.rdtype == other.rdtype and self.digest() == other.digest()
-        if isinstance(other, dns.rdata.Rdata):
-            return self.rdata() == other
-        return NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        equal = self.__eq__(other)
-        return equal if equal is NotImplemented else not equal
-
-    def __hash__(self) -> int:
-        return hash(self.digest())
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.to_text()}>"
-
-
-class A(Record):
-    __slots__ = ("address",)
-    rdtype = dns.rdatatype.A
-
-    def __init__(self, wire: bytes, at: int, size: int) -> None:
-        super().__init__(wire, at, size)
-        if size != 4:
-            raise dns.exception.FormError
-        self.address = f"{wire[at]}.{wire[at + 1]}.{wire[at + 2]}.{wire[at + 3]}"
-
-    def to_text(
-        self, origin: dns.name.Name | None = None, relativize: bool = True, **kw: Any
-    ) -> str:
-        return self.address if not kw else super().to_text(origin, relativize, **kw)
-
-
-class AAAA(Record):
-    __slots__ = ("address",)
-    rdtype = dns.rdatatype.AAAA
-
-    def __init__(self, wire: bytes, at: int, size: int) -> None:
-        super().__init__(wire, at, size)
-        if size != 16:
-            raise dns.exception.FormError
-        self.address = dns.ipv6.inet_ntoa(wire[at : at + 16])  # dnspython's own text form
-
-    def to_text(
-        self, origin: dns.name.Name | None = None, relativize: bool = True, **kw: Any
-    ) -> str:
-        return self.address if not kw else super().to_text(origin, relativize, **kw)
-
-
-class TXT(Record):
-    __slots__ = ("strings",)
-    rdtype = dns.rdatatype.TXT
-
-    def __init__(self, wire: bytes, at: int, size: int) -> None:
-        super().__init__(wire, at, size)
-        end = at + size
-        strings = []
-        while at < end:
-            length = wire[at]
-            at += 1
-            if at + length > end:
-                raise dns.exception.FormError
-            strings.append(wire[at : at + length])
-            at += length
-        if not strings:
-            raise dns.exception.FormError  # dnspython refuses a TXT without strings
-        self.strings = tuple(strings)
-
-
-class MX(Record):
-    __slots__ = ("exchange", "preference")
-    rdtype = dns.rdatatype.MX
-
-    def __init__(self, wire: bytes, at: int, size: int) -> None:
-        super().__init__(wire, at, size)
-        end = at + size
-        if size < 3:
-            raise dns.exception.FormError
-        self.preference = wire[at] * 256 + wire[at + 1]
-        labels, after = read_name(wire, at + 2, end)
-        if after != end:
-            raise dns.exception.FormError
-        self.exchange = make_name(tuple(labels))
-
-    def to_text(
-        self, origin: dns.name.Name | None = None, relativize: bool = True, **kw: Any
-    ) -> str:
-        if origin is not None or kw:
-            return super().to_text(origin, relativize, **kw)
-        return f"{self.preference} {name_text(self.exchange)}"
-
-    def digest(self) -> bytes:
-        return self.preference.to_bytes(2, "big") + _name_wire(self.exchange)
-
-
-class _Target(Record):
-    """CNAME, NS and PTR: one name."""
-
-    __slots__ = ("target",)
-
-    def __init__(self, wire: bytes, at: int, size: int) -> None:
-        super().__init__(wire, at, size)
-        labels, after = read_name(wire, at, at + size)
-        if after != at + size:
-            raise dns.exception.FormError
-        self.target = make_name(tuple(labels))
-
-    def to_text(
-        self, origin: dns.name.Name | None = None, relativize: bool = True, **kw: Any
-    ) -> str:
-        if origin is not None or kw:
-            return super().to_text(origin, relativize, **kw)
-        return str(self.target)
-
-    def digest(self) -> bytes:
-        return _name_wire(self.target)
-
-
-class CNAME(_Target):
-    __slots__ = ()
-    rdtype = dns.rdatatype.CNAME
-
-
-class NS(_Target):
-    __slots__ = ()
-    rdtype = dns.rdatatype.NS
-
-
-class PTR(_Target):
-    __slots__ = ()
-    rdtype = dns.rdatatype.PTR
-
-
-class SOA(Record):
-    __slots__ = ("expire", "minimum", "mname", "refresh", "retry", "rname", "serial")
-    rdtype = dns.rdatatype.SOA
-
-    def __init__(self, wire: bytes, at: int, size: int) -> None:
-        super().__init__(wire, at, size)
-        end = at + size
-        mname, at = read_name(wire, at, end)
-        rname, at = read_name(wire, at, end)
-        if at + _SOA_NUMBERS.size != end:
-            raise dns.exception.FormError
-        self.mname = make_name(tuple(mname))
-        self.rname = make_name(tuple(rname))
-        (self.serial, self.refresh, self.retry, self.expire, self.minimum) = (
-            _SOA_NUMBERS.unpack_from(wire, at)
-        )
-
-    def digest(self) -> bytes:
-        end = self._at + self._size
-        numbers = self._wire[end - _SOA_NUMBERS.size : end]
-        return _name_wire(self.mname) + _name_wire(self.rname) + numbers
-
-
-_SOA_NUMBERS = struct.Struct("!IIIII")
-#: The types read into `Record`s (class IN only; anything else goes to dnspython).
-_RECORDS: dict[int, type[Record]] = {
-    cls.rdtype: cls for cls in (A, AAAA, TXT, MX, CNAME, NS, PTR, SOA)
-}
 
 
 class Question:
@@ -515,7 +255,7 @@ def _section(
             continue
         if rdclass != _IN:
             return -1
-        light = _RECORDS.get(rdtype)
+        light = RECORDS.get(rdtype)
         if light is not None:
             rdata: dns.rdata.Rdata | Record = light(wire, at, rdlen)
         else:
@@ -563,60 +303,3 @@ _RDATA_CLASSES: dict[
     tuple[int, int],
     tuple[dns.rdataclass.RdataClass, dns.rdatatype.RdataType, type[dns.rdata.Rdata]],
 ] = {}
-
-
-def read_name(wire: bytes, at: int, end: int | None = None) -> tuple[list[bytes], int]:
-    """The labels of the (possibly compressed) name at `at`, and the offset after it.
-
-    `dns.name.from_wire_parser`, step for step (RFC 1035 §4.1.4): a pointer must point
-    before the name part it ends, chains are limited, and no part may run into the part
-    that pointed to it; `end` bounds the first part (a record's data: its end). Any fault
-    raises (the reply is then declined). The labels make a valid Name (whose constructor,
-    or `make_name`, checks the 255-octet limit).
-    """
-    labels: list[bytes] = []
-    if end is None:
-        end = len(wire)
-    start = biggest = at
-    after = -1
-    hops = 0
-    while True:
-        if at >= end:
-            raise dns.exception.FormError
-        count = wire[at]
-        at += 1
-        if count == 0:
-            break
-        if count < 64:
-            if at + count > end:
-                raise dns.exception.FormError
-            labels.append(wire[at : at + count])
-            at += count
-        elif count >= 192:
-            if at >= end:
-                raise dns.exception.FormError
-            target = (count & 0x3F) * 256 + wire[at]
-            at += 1
-            if target >= biggest:
-                raise dns.name.BadPointer
-            biggest = target
-            hops += 1
-            if _MAX_HOPS is not None and hops > _MAX_HOPS:
-                raise dns.exception.FormError
-            if after < 0:
-                after = at
-            end, start, at = start, target, target
-        else:
-            raise dns.name.BadLabelType
-    labels.append(b"")
-    return labels, at if after < 0 else after
-
-
-_MAX_HOPS: int | None = getattr(dns.name, "MAX_COMPRESSION_POINTER_CHAIN", None)
-
-
-def decode_record(rdata: dns.rdata.Rdata) -> Record:
-    """The `Record` for a dnspython rdata of a type in `_RECORDS` (for tests and tools)."""
-    wire = rdata.to_wire()
-    assert wire is not None
-    return _RECORDS[rdata.rdtype](wire, 0, len(wire))
