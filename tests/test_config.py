@@ -19,7 +19,6 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esm_tui import config_edit
 from esm_tui.config import (
     Config,
     ConfigChangedError,
@@ -40,6 +39,7 @@ from esm_tui.config import (
     resolve_config_path,
     write_starter_config,
 )
+from esm_tui.config import toml_layout as config_edit
 from esm_tui.model import DomainSettings
 
 ALL_SETTINGS = (

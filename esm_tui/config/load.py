@@ -26,7 +26,7 @@ from typing import Any
 import platformdirs
 import tomli_w
 
-from esm_tui import config_edit
+from esm_tui.config import toml_layout as config_edit
 from esm_tui.dns import NameserverError, Server, parse_nameserver
 from esm_tui.model import DomainSettings
 
@@ -667,7 +667,7 @@ def _edit(config: Config, path: Path, edit: Callable[[bytes | None], bytes]) -> 
 
 def example_config_text() -> str:
     """The commented starter config shipped with the package."""
-    return importlib.resources.files("esm_tui").joinpath(EXAMPLE_NAME).read_text("utf-8")
+    return importlib.resources.files("esm_tui.config").joinpath(EXAMPLE_NAME).read_text("utf-8")
 
 
 def write_starter_config(path: Path) -> None:
