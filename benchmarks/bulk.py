@@ -447,9 +447,10 @@ def calibrate(rows, asked: list[tuple[str, str]], sample: int = 600) -> dict:
     import dns.message
     import dns.rdatatype
 
-    from esm_tui import dns_reply
     from esm_tui.demo.server import DnsServer
-    from esm_tui.dns import EDNS_PAYLOAD, encode_query, name_from_text
+    from esm_tui.dns import reply as dns_reply
+    from esm_tui.dns.messages import EDNS_PAYLOAD, encode_query
+    from esm_tui.dns.names import name_from_text
 
     picked = random.Random(1).sample(asked, min(sample, len(asked)))
     replies = []

@@ -266,7 +266,7 @@ def json_default(value: Any) -> Any:
 class DomainSettings:
     """What is expected of one domain: its name plus the [relay] values that apply to it.
 
-    Built by config.py (per-domain lists replace the [relay] ones, SPEC §2/§4); read by
+    Built by config/model.py (per-domain lists replace the [relay] ones, SPEC §2/§4); read by
     the checks. `name` is ASCII (IDNA), lower-case, without a trailing dot.
     """
 

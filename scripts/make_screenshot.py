@@ -13,7 +13,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from esm_tui.app import EsmApp, demo_config
+from esm_tui.app import EsmApp
 from esm_tui.config import load_config
 from esm_tui.demo.scenario import Demo
 
@@ -31,7 +31,7 @@ def settled(app: EsmApp) -> bool:
 
 async def make(out: Path, width: int, height: int, domain: str) -> None:
     with Demo() as demo:
-        config = demo_config(load_config(demo.config_path), demo.server.port)
+        config = load_config(demo.config_path)  # the demo config carries the server port
         app = EsmApp(config, label="demo", watch_config=False)
         async with app.run_test(size=(width, height)) as pilot:
             for _ in range(600):

@@ -19,7 +19,6 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from esm_tui import config_edit
 from esm_tui.config import (
     Config,
     ConfigChangedError,
@@ -38,8 +37,10 @@ from esm_tui.config import (
     parse_config,
     remove_domain,
     resolve_config_path,
+    toml_layout,
     write_starter_config,
 )
+from esm_tui.config import save as config_save
 from esm_tui.model import DomainSettings
 
 ALL_SETTINGS = (
@@ -748,14 +749,14 @@ def test_saving_refuses_when_the_file_changed_on_disk(tmp_path: Path) -> None:
 
 def test_a_change_during_the_save_is_not_overwritten(tmp_path: Path) -> None:
     path = write(tmp_path, "# v1\n")
-    expected = config_edit.fingerprint(path.read_bytes())
+    expected = config_save.fingerprint(path.read_bytes())
 
     def edit(current: bytes | None) -> bytes:
         path.write_bytes(b"# v2, saved by another program while we worked\n")
         return (current or b"") + b"# ours\n"
 
-    with pytest.raises(config_edit.FileChangedError):
-        config_edit.edit_file(path, expected, edit)
+    with pytest.raises(config_save.FileChangedError):
+        config_save.edit_file(path, expected, edit)
     assert path.read_bytes() == b"# v2, saved by another program while we worked\n"
     assert sorted(listing(tmp_path)) == ["config.toml", "config.toml.bak"]
 
@@ -902,7 +903,7 @@ def test_any_toml_document_loads_or_is_a_config_error(document: dict) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("[]{}\"'#=.,\n\\ ab1")), max_size=120))
 def test_the_scanner_is_total(text: str) -> None:
-    layout = config_edit.scan(text)
+    layout = toml_layout.scan(text)
     assert all(0 <= offset <= len(text) for offset in layout.positions.values())
     assert all(s.line_start <= s.start <= s.line_end <= len(text) for s in layout.statements)
 
@@ -910,7 +911,7 @@ def test_the_scanner_is_total(text: str) -> None:
 def test_the_scanner_agrees_with_tomllib_on_array_tables() -> None:
     text = '[[domains]]\nname = "a"\n[[domains]]\nname = """b\n[[domains]]\n"""\n[[domains]]\n'
     assert len(tomllib.loads(text)["domains"]) == 3
-    layout = config_edit.scan(text)
+    layout = toml_layout.scan(text)
     assert [s.path for s in layout.statements if s.header] == [
         ("domains", 0), ("domains", 1), ("domains", 2),
     ]  # fmt: skip
@@ -946,7 +947,7 @@ def test_the_scanner_locates_every_key_of_a_written_document(
     if not domains:
         del document["domains"]
     assert tomllib.loads(text).keys() == document.keys()
-    layout = config_edit.scan(text)
+    layout = toml_layout.scan(text)
     assert all(path in layout.positions for path in _paths(document))
     try:
         parse_config(text)

@@ -19,11 +19,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from esm_tui import dns_reply
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
 from esm_tui.dns import (
-    EDNS_PAYLOAD,
     Answer,
     Dns,
     Failure,
@@ -31,11 +29,14 @@ from esm_tui.dns import (
     NoData,
     NxDomain,
     decode_txt,
-    encode_query,
     format_server,
-    name_from_text,
     parse_nameserver,
 )
+from esm_tui.dns import names as dns_names
+from esm_tui.dns import records as dns_records
+from esm_tui.dns import reply as dns_reply
+from esm_tui.dns.messages import EDNS_PAYLOAD, encode_query
+from esm_tui.dns.names import name_from_text
 
 
 @pytest.fixture
@@ -188,7 +189,7 @@ async def test_a_bug_while_reading_a_reply_reaches_the_askers_instead_of_a_hang(
     def broken(*_args: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("esm_tui.dns._interpret", broken)
+    monkeypatch.setattr("esm_tui.dns.question.interpret", broken)
     client = Dns([dns_server.server], timeout=2, retries=0, concurrency=1)
     with pytest.raises(RuntimeError, match="a bug"):
         await asyncio.wait_for(client.query("example.com", "MX"), 5)
@@ -400,7 +401,7 @@ def _same_record(ours: object, theirs: dns.rdata.Rdata) -> None:
     if rdtype not in _ATTRIBUTES:  # an uncommon type: dnspython's own rdata
         assert (type(ours), ours.to_wire()) == (type(theirs), theirs.to_wire())  # type: ignore[attr-defined]
         return
-    assert isinstance(ours, dns_reply.Record)
+    assert isinstance(ours, dns_records.Record)
     for attribute in _ATTRIBUTES[rdtype]:
         mine, expected = getattr(ours, attribute), getattr(theirs, attribute)
         assert mine == expected, attribute
@@ -411,8 +412,8 @@ def _same_record(ours: object, theirs: dns.rdata.Rdata) -> None:
     assert ours.to_wire() == theirs.to_wire()
     assert ours.digest() == theirs.to_digestable()
     assert ours == theirs and not ours != theirs
-    assert ours == dns_reply.decode_record(theirs)
-    assert hash(ours) == hash(dns_reply.decode_record(theirs))
+    assert ours == dns_records.decode_record(theirs)
+    assert hash(ours) == hash(dns_records.decode_record(theirs))
     assert type(ours.rdata()) is type(theirs) and ours.rdata() == theirs
 
 
@@ -486,7 +487,7 @@ def test_read_name_is_dnspythons_name_reader(case: tuple[bytes, int]) -> None:
     except Exception:  # noqa: BLE001 - any refusal
         expected = "error"
     try:
-        labels, after = dns_reply.read_name(wire, at)
+        labels, after = dns_names.read_name(wire, at)
         got: object = (dns.name.Name(labels).labels, after)
     except Exception:  # noqa: BLE001
         got = "error"
@@ -568,7 +569,7 @@ async def test_replies_queued_while_the_loop_was_busy_are_read_at_once() -> None
     under load every query then waited for the loop to come round again and again)."""
     import socket
 
-    from esm_tui.udp import UdpMux
+    from esm_tui.dns.udp import UdpMux
 
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", 0))
@@ -615,14 +616,14 @@ async def test_replies_queued_while_the_loop_was_busy_are_read_at_once() -> None
 )
 def test_name_text_is_to_text(labels: tuple[bytes, ...]) -> None:
     name = dns.name.Name(labels)
-    assert dns_reply.name_text(name) == name.to_text()
-    assert dns_reply.name_text(dns.name.Name(labels)) == name.to_text()  # from the memo
+    assert dns_names.name_text(name) == name.to_text()
+    assert dns_names.name_text(dns.name.Name(labels)) == name.to_text()  # from the memo
 
 
 def test_name_text_memo_is_bounded() -> None:
-    for i in range(dns_reply._NAME_TEXTS_MAX + 10):
-        dns_reply.name_text(dns.name.Name((f"h{i}".encode(), b"test", b"")))
-    assert 0 < len(dns_reply._NAME_TEXTS) <= dns_reply._NAME_TEXTS_MAX
+    for i in range(dns_names._NAME_TEXTS_MAX + 10):
+        dns_names.name_text(dns.name.Name((f"h{i}".encode(), b"test", b"")))
+    assert 0 < len(dns_names._NAME_TEXTS) <= dns_names._NAME_TEXTS_MAX
 
 
 def test_the_servers_remembered_answers_keep_their_delay_id_and_count() -> None:

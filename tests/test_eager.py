@@ -1,4 +1,4 @@
-"""esm_tui.eager: gather/start that run coroutines at once, held to asyncio.gather's results."""
+"""esm_tui.dns.eager: gather/start that run coroutines at once, held to asyncio.gather's results."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import contextvars
 
 import pytest
 
-from esm_tui import eager
+from esm_tui.dns import eager
 
 VAR: contextvars.ContextVar[str] = contextvars.ContextVar("eager_test", default="outer")
 

@@ -17,7 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Header
 from textual.widgets._footer import FooterKey
 
-from esm_tui.app import DomainChecked, EsmApp
+from esm_tui.app import EsmApp
+from esm_tui.app.check_runner import DomainChecked
 from esm_tui.config import Config, DomainConfig, Settings
 from esm_tui.model import CHECK_NAMES, DomainReport, DomainSettings, RecordResult, Status
 from esm_tui.monitor import CardView

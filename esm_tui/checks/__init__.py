@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from types import ModuleType
 
-from esm_tui import eager
 from esm_tui.checks.context import CheckContext
+from esm_tui.dns import eager
 from esm_tui.model import (
     CHECK_NAMES,
     DomainReport,

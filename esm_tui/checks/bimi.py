@@ -11,11 +11,10 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass, replace
 
-from esm_tui import eager
 from esm_tui.checks import dmarc
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.checks.dmarc_parse import is_hostname
-from esm_tui.dns import Answer, Failure, absolute
+from esm_tui.dns import Answer, Failure, absolute, eager
 from esm_tui.model import (
     DomainSettings,
     Finding,

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from esm_tui import eager
 from esm_tui.checks.context import CheckContext, failure_finding
 from esm_tui.checks.dkim_parse import (
     KNOWN_KEY_TYPES,
@@ -22,7 +21,7 @@ from esm_tui.checks.dkim_parse import (
     decode_key,
     parse_dkim,
 )
-from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, absolute
+from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, absolute, eager
 from esm_tui.model import (
     DomainSettings,
     Finding,

@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from esm_tui import eager
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
 from esm_tui.checks.dmarc_parse import (
     DmarcRecord,
@@ -30,7 +29,7 @@ from esm_tui.checks.dmarc_parse import (
     parse_dmarc,
     starts_with_dmarc1,
 )
-from esm_tui.dns import Answer, Failure, NxDomain, Outcome, absolute
+from esm_tui.dns import Answer, Failure, NxDomain, Outcome, absolute, eager
 from esm_tui.model import (
     DomainSettings,
     Finding,

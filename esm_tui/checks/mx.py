@@ -13,10 +13,9 @@ from dataclasses import dataclass, replace
 
 import dns.name
 
-from esm_tui import eager
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
-from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, absolute
-from esm_tui.dns_reply import name_text
+from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, absolute, eager
+from esm_tui.dns.names import name_text
 from esm_tui.model import (
     DomainSettings,
     Finding,

@@ -15,9 +15,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from esm_tui import eager
 from esm_tui.checks.context import CheckContext, unknown_result
-from esm_tui.dns import Answer, Failure, NxDomain
+from esm_tui.dns import Answer, Failure, NxDomain, eager
 from esm_tui.model import DomainSettings, Fix, FixRecord, RecordResult, Severity, Status
 from esm_tui.spf.errors import quote
 from esm_tui.spf.evaluate import MAX_LOOKUPS, IpAddress, SpfResult, check_host

@@ -16,8 +16,7 @@ from typing import Any, Protocol
 
 import dns.name
 
-from esm_tui import eager
-from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome
+from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, eager
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.macros import (
     MacroEnv,

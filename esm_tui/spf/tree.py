@@ -22,8 +22,7 @@ from typing import Any
 
 import dns.name
 
-from esm_tui import eager
-from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, describe
+from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, describe, eager
 from esm_tui.model import Severity
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_NAMES, Resolver

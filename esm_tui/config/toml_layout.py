@@ -1,23 +1,17 @@
-"""The config file as text: where each key is, and surgical edits that keep comments.
+"""The config file as text: where each key is, for error messages and surgical edits.
 
 tomllib gives positions only for syntax errors, and tomli-w would drop every comment on a
 round trip. So this module reads the TOML text itself — best effort, after tomllib has
-accepted it — to map key paths such as `("domains", 2, "dkim_selectors", 0)` to offsets,
-and to find the exact lines of one `[[domains]]` table. It never raises on odd input:
-a position it cannot find is simply absent. No I/O here except `write_atomic`.
+accepted it — to map key paths such as `("domains", 2, "dkim_selectors", 0)` to offsets
+(validate.py's line and column), and to find the exact lines of one `[[domains]]` table
+(edit.py's removal). It never raises on odd input: a position it cannot find is simply
+absent. No I/O here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
-import stat
-import tempfile
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 KeyPath = tuple[str | int, ...]
 
@@ -334,170 +328,3 @@ def _decode_quoted(raw: str) -> str:
     except (ValueError, RecursionError):
         value = None
     return value if isinstance(value, str) else raw[1:-1]
-
-
-# -- edits ---------------------------------------------------------------------------------
-
-
-def newline_of(text: str) -> str:
-    """The file's line ending, so appended lines match it."""
-    return "\r\n" if "\r\n" in text else "\n"
-
-
-def append_block(text: str, block: str) -> str:
-    """`text` with `block` (lines ending in "\\n") appended after one blank line."""
-    newline = newline_of(text)
-    block = block.replace("\n", newline)
-    if not text:
-        return block
-    if not text.endswith("\n"):
-        text += newline
-    if text.strip() and not text.endswith(newline * 2):
-        text += newline
-    return text + block
-
-
-def remove_span(text: str, start: int, end: int) -> str:
-    """Remove the lines `start:end` and the blank lines after them; when that reaches the
-    end of the text, also the blank lines before them (so adding then removing a table gives
-    back the original text). Comments after the span belong to what follows: they stay."""
-    end = _skip_blank_lines_forward(text, end)
-    if end >= len(text):
-        start = _skip_blank_lines_backward(text, start)
-    return text[:start] + text[end:]
-
-
-def _skip_blank_lines_forward(text: str, pos: int) -> int:
-    while pos < len(text):
-        newline = text.find("\n", pos)
-        line_end = len(text) if newline < 0 else newline + 1
-        if text[pos:line_end].strip():
-            break
-        pos = line_end
-    return pos
-
-
-def _skip_blank_lines_backward(text: str, pos: int) -> int:
-    while pos > 0:
-        previous = text.rfind("\n", 0, pos - 1) + 1
-        if text[previous:pos].strip():
-            break
-        pos = previous
-    return pos
-
-
-# -- writing -------------------------------------------------------------------------------
-
-
-class FileChangedError(Exception):
-    """The file on disk is not the one the edit was computed from."""
-
-
-class SaveError(Exception):
-    """Reading or writing the file failed; the message names the file and the OS reason."""
-
-
-def fingerprint(data: bytes | None) -> str | None:
-    """sha256 of the file bytes (None: no file), to notice edits made behind our back."""
-    return None if data is None else hashlib.sha256(data).hexdigest()
-
-
-def backup_path(path: Path) -> Path:
-    return path.with_name(path.name + ".bak")
-
-
-def edit_file(path: Path, expected: str | None, edit: Callable[[bytes | None], bytes]) -> None:
-    """Replace the file's bytes by `edit(current bytes or None)`, safely.
-
-    Refuses (FileChangedError) when the file's fingerprint is not `expected`, checked before
-    the edit and again just before the rename. Keeps the previous bytes in `PATH.bak`. A
-    symlinked config stays a symlink: its target is written. Exceptions from `edit` pass
-    through; I/O failures raise SaveError and leave the original untouched.
-    """
-    target = Path(os.path.realpath(path))
-    current = _read(target)
-    if fingerprint(current) != expected:
-        raise FileChangedError(str(path))
-    new = edit(current)
-
-    def unchanged() -> None:
-        if fingerprint(_read(target)) != expected:
-            raise FileChangedError(str(path))
-
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SaveError(f"cannot create the directory {target.parent}: {_reason(exc)}") from None
-    if current is not None:
-        bak = backup_path(target)
-        try:
-            # The backup is as private as the config it copies.
-            write_atomic(bak, current, mode=stat.S_IMODE(target.stat().st_mode))
-        except OSError as exc:
-            raise SaveError(f"cannot write the backup {bak}: {_reason(exc)}") from None
-    try:
-        write_atomic(target, new, before_replace=unchanged)
-    except OSError as exc:
-        raise SaveError(f"cannot write {target}: {_reason(exc)}") from None
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SaveError(f"cannot read {path}: {_reason(exc)}") from None
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
-
-
-def write_atomic(
-    path: Path,
-    data: bytes,
-    *,
-    mode: int | None = None,
-    before_replace: Callable[[], None] | None = None,
-) -> None:
-    """Write `data` to `path` through a temp file in the same directory, fsync, os.replace.
-
-    The file keeps its permission bits unless `mode` is given (a new one gets 0o644).
-    `before_replace` runs after the temp file is complete and may raise to abort; the temp
-    file is removed on any failure, so the original is untouched. Raises OSError.
-    """
-    if mode is None:
-        try:
-            mode = stat.S_IMODE(path.stat().st_mode)
-        except FileNotFoundError:
-            mode = 0o644
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        if before_replace is not None:
-            before_replace()
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable; not every platform/filesystem allows it.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -4,8 +4,9 @@ A mixin of `EsmApp`. Each domain has one long-lived async worker (`check; hand o
 result; sleep until due`); a new one cancels the domain's old one, so "recheck now"
 simply starts a fresh one, and the Monitor's per-domain lock guarantees that a cancelled
 check has unwound before the next begins. The checks themselves (DNS, parsing, SPF
-evaluation) run in the engine process (esm_tui/engine.py), at a priority that puts the
-domain on screen first, then the list from the top, then propagation.
+evaluation) run in the engine process (esm_tui/engine.py, engine_process.py), at a
+priority that puts the domain on screen first, then the list from the top, then
+propagation.
 """
 
 from __future__ import annotations

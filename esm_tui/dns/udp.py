@@ -47,7 +47,7 @@ class UdpMux:
 
     Callbacks rather than a future per query: the reader hands a reply straight to its
     receiver (`Dns`'s question state machine), which decodes it and sends the next
-    question at once, without a task to wake (see dns.py's `_Question`).
+    question at once, without a task to wake (see question.py's `QuestionMachine`).
     """
 
     def __init__(self) -> None:

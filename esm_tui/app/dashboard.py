@@ -1,29 +1,29 @@
-"""The dashboard: a Textual app that shows the Monitor's view and runs its workers.
+"""The dashboard's App: its layout, the domain list and the cards kept up to date with the
+Monitor's view, the selection, and the settings it reacts to.
 
-The per-domain workers and the engine process that runs their checks are in
-app_checks.py, the config edits in app_config.py, history in app_history.py, watch mode
-in app_watch.py: mixins of EsmApp. Widgets get values and post messages; only the app
-talks to the Monitor, the config file and the engine.
+What the app does is spread over mixins of EsmApp, one idea each: the per-domain workers
+and the engine process that runs their checks (check_runner.py), the keys and when each
+applies (keys.py), the config edits (config_actions.py), history (history_actions.py) and
+watch mode (watch_actions.py). Widgets get values and post messages; only the app talks
+to the Monitor, the config file and the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Iterable, Sequence
-from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Header, Input, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker
 
-from esm_tui.app_checks import (
+from esm_tui.app.check_runner import (
     Checker,
     CheckRunner,
     CheckStarted,
@@ -31,27 +31,17 @@ from esm_tui.app_checks import (
     PropagationChecked,
     Propagator,
 )
-from esm_tui.app_config import ConfigActions, stamp
-from esm_tui.app_history import HistoryActions, HistoryWritten
-from esm_tui.app_watch import WatchActions
-from esm_tui.config import (
-    Config,
-    ConfigError,
-    Settings,
-    load_config,
-    normalize_domain,
-    resolve_config_path,
-)
+from esm_tui.app.config_actions import ConfigActions, stamp
+from esm_tui.app.history_actions import HistoryActions, HistoryWritten
+from esm_tui.app.keys import KeyActions
+from esm_tui.app.watch_actions import WatchActions
+from esm_tui.config import Config, Settings
 from esm_tui.dns import Server, format_server
-from esm_tui.engine import (
-    Engine,
-)
+from esm_tui.engine import Engine
 from esm_tui.model import CHECK_NAMES, Status
 from esm_tui.monitor import Change, Clock, Monitor
-from esm_tui.text import display_safe
 from esm_tui.watch import Watches
 from esm_tui.widgets.card_grid import CardGrid
-from esm_tui.widgets.dialogs import HelpScreen
 from esm_tui.widgets.domain_list import DomainList, DomainRow, FilterInput
 from esm_tui.widgets.keys_footer import KeysFooter
 from esm_tui.widgets.record_card import RecordCard
@@ -59,47 +49,9 @@ from esm_tui.widgets.record_detail import RecordDetailScreen
 from esm_tui.widgets.watchers import is_live, prune_watchers
 
 CONFIG_POLL_SECONDS = 2.0
-#: How long the footer may lag a check's start or end on the domain on screen.
-BINDINGS_DELAY = 0.2
-
-HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("r", "recheck the selected domain now (fresh DNS answers)"),
-    ("R", "recheck every domain now"),
-    ("w", "watch the domain: recheck every 15 s until all OK (1 h at most)"),
-    ("enter", "in the list: go to the cards; on a card: open its detail"),
-    ("c", "copy the value of the record to publish (OSC 52: works over SSH)"),
-    ("a", "add a domain (saved to the config file)"),
-    ("d", "remove the selected domain (asks first)"),
-    ("/", "filter the domain list (escape clears it)"),
-    ("arrows", "move between domains, or between cards"),
-    ("tab", "switch between the domain list and the cards"),
-    ("escape", "back from a detail or a dialog"),
-    ("ctrl+p", "command palette: every action by name"),
-    ("?", "this help"),
-    ("q", "quit"),
-)
-HELP_NOTES = (
-    "The mouse works too: click a domain, a card or a key in the footer.",
-    "In tmux, copying needs `set -g set-clipboard on` in ~/.tmux.conf.",
-)
-
-#: Actions of the dashboard, for the command palette: (action, title, help).
-PALETTE: tuple[tuple[str, str, str], ...] = (
-    ("recheck", "Recheck domain", "Check the selected domain now, bypassing the DNS cache"),
-    ("recheck_all", "Recheck all domains", "Check every domain now, bypassing the DNS cache"),
-    ("toggle_watch", "Watch domain", "Recheck every 15 s until all records are OK (1 h at most)"),
-    ("open_detail", "Open record detail", "Raw records, parsed tags, findings and the fix"),
-    ("copy_fix", "Copy fix record", "Copy the value of the record to publish to the clipboard"),
-    ("add_domain", "Add domain", "Add a domain to the config file and start watching it"),
-    ("remove_domain", "Remove domain", "Remove the selected domain from the config file"),
-    ("filter", "Filter domains", "Show only the domains whose name contains some text"),
-    ("help", "Show keys", "The keys of the dashboard"),
-)
-_DASHBOARD_ONLY = frozenset({"add_domain", "remove_domain", "filter", "open_detail"})
-_ACTIONS = frozenset({action for action, _, _ in PALETTE} | {"quit"})
 
 
-class EsmApp(CheckRunner, ConfigActions, HistoryActions, WatchActions, App[int]):
+class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchActions, App[int]):
     """esm-tui's dashboard."""
 
     CSS_PATH = "app.tcss"
@@ -381,149 +333,6 @@ class EsmApp(CheckRunner, ConfigActions, HistoryActions, WatchActions, App[int])
         self._last_card = message.check
         await self.action_open_detail()
 
-    # -- actions ---------------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide what a screen does not offer; grey out (None) what does not apply now."""
-        if action not in _ACTIONS:
-            return True
-        if not self._has_screen:  # not started yet, or shutting down
-            return None
-        if isinstance(self.screen, ModalScreen):  # a dialog has its own keys
-            return action == "quit"
-        return self._allowed(action)
-
-    def _allowed(self, action: str) -> bool | None:
-        base = self.base_screen
-        if isinstance(base, RecordDetailScreen) and action in _DASHBOARD_ONLY:
-            return False
-        record = self.current_record()
-        match action:
-            case "recheck":
-                domain = record[0] if record else None
-                ok = domain is not None and not self.monitor.recheck_pending(domain)
-            case "toggle_watch":
-                ok = record is not None
-            case "recheck_all" | "filter":
-                ok = len(self.monitor) > 0
-            case "remove_domain":
-                ok = self.selected in self.monitor
-            case "open_detail":
-                ok = record is not None and self.monitor.report(record[0]) is not None
-            case "copy_fix":
-                ok = self._fix_value(record) is not None
-            case _:
-                ok = True
-        return True if ok else None
-
-    def _update_bindings_for(self, domain: str) -> None:
-        """A check of `domain` started or ended: the keys can only change if it is the
-        domain on screen (checking all the keys for each of 1,000 domains was a third of
-        the dashboard's CPU during a refresh)."""
-        if not self._on_screen:  # not started yet, or shutting down
-            return
-        record = self.current_record()
-        if domain == self.selected or (record is not None and record[0] == domain):
-            # Soon, not now: the footer rebuilds all its keys, and with each key press
-            # during a refresh landing on a domain in another state, that rebuild fell in
-            # the key's frame. A key still runs `check_action` when pressed.
-            if not self._bindings_due:
-                self._bindings_due = True
-                self.set_timer(BINDINGS_DELAY, self._flush_bindings)
-
-    def _flush_bindings(self) -> None:
-        self._bindings_due = False
-        self._update_bindings()
-
-    def _update_bindings(self) -> None:
-        """Refresh the footer only when what applies has changed (it redraws from scratch)."""
-        if not self._on_screen:  # check_action needs a screen (ScreenStackError at exit)
-            return
-        state = tuple(self.check_action(action, ()) for action in sorted(_ACTIONS))
-        if state != self._binding_state:
-            self._binding_state = state
-            self.refresh_bindings()
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's commands, then every dashboard action that applies right now."""
-        yield from super().get_system_commands(screen)
-        for action, title, help_text in PALETTE:
-            if action == "toggle_watch" and self._watched() is not None:
-                title, help_text = "Stop watching domain", "Stop rechecking it every 15 s"
-            if self._allowed(action) is True:
-                yield SystemCommand(title, help_text, partial(self.run_palette_action, action))
-
-    async def run_palette_action(self, action: str) -> None:
-        """Run an action chosen in the command palette (bypassing the key-binding checks)."""
-        result = getattr(self, f"action_{action}")()
-        if result is not None:
-            await result
-
-    def _fix_value(self, record: tuple[str, str] | None) -> tuple[str, str, str] | None:
-        if record is None:
-            return None
-        view = self.monitor.view(*record)
-        fix = view.shown.fix if view.shown is not None else None
-        if fix is None or fix.record is None or view.status in (Status.OK, Status.NONE):
-            return None
-        return fix.record.name, fix.record.type, fix.record.value
-
-    def action_recheck(self) -> None:
-        record = self.current_record()
-        if record is None or not self.monitor.begin_recheck(record[0]):
-            return
-        name = record[0]
-        self._start_worker(name, fresh=True)
-        self._update_bindings()
-
-    def action_recheck_all(self) -> None:
-        started = [n for n in self.monitor.domains if self.monitor.begin_recheck(n)]
-        for name in started:
-            self._start_worker(name, fresh=True)
-        self.notify(f"Rechecking {len(started)} domain(s)", markup=False, timeout=3)
-        self._update_bindings()
-
-    async def action_open_detail(self) -> None:
-        record = self.current_record()
-        if record is None or isinstance(self.base_screen, RecordDetailScreen):
-            return
-        domain, check = record
-        screen = RecordDetailScreen(domain, check)
-        await self.push_screen(screen)
-        screen.show(self.monitor.view(domain, check))
-        if self.config.settings.history:
-            self._load_timeline(screen)
-
-    def action_copy_fix(self) -> None:
-        fix = self._fix_value(self.current_record())
-        if fix is None:
-            self.notify("Nothing to copy: this record has no fix to publish.", markup=False)
-            return
-        name, rdtype, value = fix
-        self.copy_to_clipboard(value)
-        self.notify(
-            f"Copied the {rdtype} value for {name} to the clipboard.",
-            title="Copied",
-            markup=False,
-        )
-
-    def action_filter(self) -> None:
-        self.filter_input.open()
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen(HELP_KEYS, HELP_NOTES))
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.domain_list.filter_text = event.value
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            self.domain_list.focus()
-
-    def on_filter_input_cleared(self, message: FilterInput.Cleared) -> None:
-        self.domain_list.focus()
-
     # -- settings and shutdown -------------------------------------------------------------------
 
     def _settings_changed(self, old: Settings, new: Settings) -> None:
@@ -546,33 +355,3 @@ def _severity(change: Change) -> str:
     if change.new == Status.FAIL:
         return "error"
     return "warning" if change.new.rank > change.old.rank else "information"
-
-
-def run_dashboard(
-    config_path: Path | None,
-    nameservers: list[Server] | None,
-    domains: list[str],
-    demo: bool,
-) -> int:
-    """The `esm-tui` command: run the dashboard until the user quits; the exit code."""
-    running = None
-    label = ""
-    if demo:
-        from esm_tui.demo.scenario import Demo
-
-        running = Demo().start()
-        config_path, nameservers, label = running.config_path, None, "demo"
-    try:
-        path = config_path if config_path is not None else resolve_config_path(None)
-        try:
-            config = load_config(path)
-            names = [normalize_domain(d) for d in domains]
-        except (ConfigError, ValueError) as exc:
-            print(f"esm-tui: {display_safe(str(exc))}", file=sys.stderr)
-            return 64
-        app = EsmApp(config, nameservers=nameservers, extra_domains=names, label=label)
-        app.run()
-        return app.return_code or 0
-    finally:
-        if running is not None:
-            running.stop()

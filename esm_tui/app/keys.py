@@ -1,0 +1,215 @@
+"""The dashboard's own keys: what `r`, `R`, `enter`, `c`, `/` and `?` do, and when each applies.
+
+A mixin of `EsmApp`. A key that does not apply right now is greyed out in the footer
+(`check_action` returns None) and left out of the command palette, which offers the
+same actions by name. The footer is rebuilt only when what applies has changed: it
+redraws every key from scratch. The keys `w`, `a` and `d` are watch_actions.py's and
+config_actions.py's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from textual.app import SystemCommand
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
+
+from esm_tui.config import Config
+from esm_tui.model import Status
+from esm_tui.monitor import Monitor
+from esm_tui.widgets.dialogs import HelpScreen
+from esm_tui.widgets.domain_list import FilterInput
+from esm_tui.widgets.record_detail import RecordDetailScreen
+
+#: How long the footer may lag a check's start or end on the domain on screen.
+BINDINGS_DELAY = 0.2
+
+HELP_KEYS: tuple[tuple[str, str], ...] = (
+    ("r", "recheck the selected domain now (fresh DNS answers)"),
+    ("R", "recheck every domain now"),
+    ("w", "watch the domain: recheck every 15 s until all OK (1 h at most)"),
+    ("enter", "in the list: go to the cards; on a card: open its detail"),
+    ("c", "copy the value of the record to publish (OSC 52: works over SSH)"),
+    ("a", "add a domain (saved to the config file)"),
+    ("d", "remove the selected domain (asks first)"),
+    ("/", "filter the domain list (escape clears it)"),
+    ("arrows", "move between domains, or between cards"),
+    ("tab", "switch between the domain list and the cards"),
+    ("escape", "back from a detail or a dialog"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+HELP_NOTES = (
+    "The mouse works too: click a domain, a card or a key in the footer.",
+    "In tmux, copying needs `set -g set-clipboard on` in ~/.tmux.conf.",
+)
+
+#: Actions of the dashboard, for the command palette: (action, title, help).
+PALETTE: tuple[tuple[str, str, str], ...] = (
+    ("recheck", "Recheck domain", "Check the selected domain now, bypassing the DNS cache"),
+    ("recheck_all", "Recheck all domains", "Check every domain now, bypassing the DNS cache"),
+    ("toggle_watch", "Watch domain", "Recheck every 15 s until all records are OK (1 h at most)"),
+    ("open_detail", "Open record detail", "Raw records, parsed tags, findings and the fix"),
+    ("copy_fix", "Copy fix record", "Copy the value of the record to publish to the clipboard"),
+    ("add_domain", "Add domain", "Add a domain to the config file and start watching it"),
+    ("remove_domain", "Remove domain", "Remove the selected domain from the config file"),
+    ("filter", "Filter domains", "Show only the domains whose name contains some text"),
+    ("help", "Show keys", "The keys of the dashboard"),
+)
+_DASHBOARD_ONLY = frozenset({"add_domain", "remove_domain", "filter", "open_detail"})
+_ACTIONS = frozenset({action for action, _, _ in PALETTE} | {"quit"})
+
+
+class KeyActions:
+    """The dashboard's keys and what applies when, mixed into EsmApp (which provides the
+    rest: `current_record()`, `base_screen`, `_start_worker()`, the widgets)."""
+
+    config: Config
+    monitor: Monitor
+    selected: str | None
+    _binding_state: tuple[bool | None, ...]
+    _bindings_due: bool
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what a screen does not offer; grey out (None) what does not apply now."""
+        if action not in _ACTIONS:
+            return True
+        if not self._has_screen:  # not started yet, or shutting down
+            return None
+        if isinstance(self.screen, ModalScreen):  # a dialog has its own keys
+            return action == "quit"
+        return self._allowed(action)
+
+    def _allowed(self, action: str) -> bool | None:
+        base = self.base_screen
+        if isinstance(base, RecordDetailScreen) and action in _DASHBOARD_ONLY:
+            return False
+        record = self.current_record()
+        match action:
+            case "recheck":
+                domain = record[0] if record else None
+                ok = domain is not None and not self.monitor.recheck_pending(domain)
+            case "toggle_watch":
+                ok = record is not None
+            case "recheck_all" | "filter":
+                ok = len(self.monitor) > 0
+            case "remove_domain":
+                ok = self.selected in self.monitor
+            case "open_detail":
+                ok = record is not None and self.monitor.report(record[0]) is not None
+            case "copy_fix":
+                ok = self._fix_value(record) is not None
+            case _:
+                ok = True
+        return True if ok else None
+
+    def _update_bindings_for(self, domain: str) -> None:
+        """A check of `domain` started or ended: the keys can only change if it is the
+        domain on screen (checking all the keys for each of 1,000 domains was a third of
+        the dashboard's CPU during a refresh)."""
+        if not self._on_screen:  # not started yet, or shutting down
+            return
+        record = self.current_record()
+        if domain == self.selected or (record is not None and record[0] == domain):
+            # Soon, not now: the footer rebuilds all its keys, and with each key press
+            # during a refresh landing on a domain in another state, that rebuild fell in
+            # the key's frame. A key still runs `check_action` when pressed.
+            if not self._bindings_due:
+                self._bindings_due = True
+                self.set_timer(BINDINGS_DELAY, self._flush_bindings)
+
+    def _flush_bindings(self) -> None:
+        self._bindings_due = False
+        self._update_bindings()
+
+    def _update_bindings(self) -> None:
+        """Refresh the footer only when what applies has changed (it redraws from scratch)."""
+        if not self._on_screen:  # check_action needs a screen (ScreenStackError at exit)
+            return
+        state = tuple(self.check_action(action, ()) for action in sorted(_ACTIONS))
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's commands, then every dashboard action that applies right now."""
+        yield from super().get_system_commands(screen)
+        for action, title, help_text in PALETTE:
+            if action == "toggle_watch" and self._watched() is not None:
+                title, help_text = "Stop watching domain", "Stop rechecking it every 15 s"
+            if self._allowed(action) is True:
+                yield SystemCommand(title, help_text, partial(self.run_palette_action, action))
+
+    async def run_palette_action(self, action: str) -> None:
+        """Run an action chosen in the command palette (bypassing the key-binding checks)."""
+        result = getattr(self, f"action_{action}")()
+        if result is not None:
+            await result
+
+    def _fix_value(self, record: tuple[str, str] | None) -> tuple[str, str, str] | None:
+        if record is None:
+            return None
+        view = self.monitor.view(*record)
+        fix = view.shown.fix if view.shown is not None else None
+        if fix is None or fix.record is None or view.status in (Status.OK, Status.NONE):
+            return None
+        return fix.record.name, fix.record.type, fix.record.value
+
+    def action_recheck(self) -> None:
+        record = self.current_record()
+        if record is None or not self.monitor.begin_recheck(record[0]):
+            return
+        name = record[0]
+        self._start_worker(name, fresh=True)
+        self._update_bindings()
+
+    def action_recheck_all(self) -> None:
+        started = [n for n in self.monitor.domains if self.monitor.begin_recheck(n)]
+        for name in started:
+            self._start_worker(name, fresh=True)
+        self.notify(f"Rechecking {len(started)} domain(s)", markup=False, timeout=3)
+        self._update_bindings()
+
+    async def action_open_detail(self) -> None:
+        record = self.current_record()
+        if record is None or isinstance(self.base_screen, RecordDetailScreen):
+            return
+        domain, check = record
+        screen = RecordDetailScreen(domain, check)
+        await self.push_screen(screen)
+        screen.show(self.monitor.view(domain, check))
+        if self.config.settings.history:
+            self._load_timeline(screen)
+
+    def action_copy_fix(self) -> None:
+        fix = self._fix_value(self.current_record())
+        if fix is None:
+            self.notify("Nothing to copy: this record has no fix to publish.", markup=False)
+            return
+        name, rdtype, value = fix
+        self.copy_to_clipboard(value)
+        self.notify(
+            f"Copied the {rdtype} value for {name} to the clipboard.",
+            title="Copied",
+            markup=False,
+        )
+
+    def action_filter(self) -> None:
+        self.filter_input.open()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(HELP_KEYS, HELP_NOTES))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.domain_list.filter_text = event.value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.domain_list.focus()
+
+    def on_filter_input_cleared(self, message: FilterInput.Cleared) -> None:
+        self.domain_list.focus()
