@@ -10,7 +10,7 @@ import pytest
 
 from esm_tui.checks import check_domain, first_queries
 from esm_tui.checks.context import CheckContext
-from esm_tui.checks.dmarc_parse import DmarcSyntaxError, parse_dmarc
+from esm_tui.checks.dmarc.parse import DmarcSyntaxError, parse_dmarc
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
 from esm_tui.dns import Dns

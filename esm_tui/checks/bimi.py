@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from esm_tui import eager
 from esm_tui.checks import dmarc
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
-from esm_tui.checks.dmarc_parse import is_hostname
+from esm_tui.checks.dmarc.parse import is_hostname
 from esm_tui.dns import Answer, Failure, absolute
 from esm_tui.model import (
     DomainSettings,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from esm_tui import eager
 from esm_tui.checks.context import RETRY_STEP, CheckContext, failure_finding, unknown_result
-from esm_tui.checks.dmarc_parse import (
+from esm_tui.checks.dmarc.parse import (
     DmarcRecord,
     DmarcSyntaxError,
     ReportUri,
