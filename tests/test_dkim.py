@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from esm_tui.checks import dkim
 from esm_tui.checks.context import CheckContext
-from esm_tui.checks.dkim_parse import (
+from esm_tui.checks.dkim.parse import (
     DkimKeyError,
     DkimRecord,
     DkimSyntaxError,

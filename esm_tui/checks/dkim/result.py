@@ -13,7 +13,7 @@ from typing import Any
 
 from esm_tui import eager
 from esm_tui.checks.context import CheckContext, failure_finding
-from esm_tui.checks.dkim_parse import (
+from esm_tui.checks.dkim.parse import (
     KNOWN_KEY_TYPES,
     DkimKey,
     DkimKeyError,
