@@ -33,7 +33,8 @@ from hypothesis import strategies as st
 from esm_tui.checks.bimi import BimiSyntaxError, https_url_problem, parse_bimi, starts_with_bimi1
 from esm_tui.checks.dkim import CODES as DKIM_CODES
 from esm_tui.checks.dkim import judge_selector
-from esm_tui.checks.dkim.parse import DkimKeyError, DkimSyntaxError, decode_key, parse_dkim
+from esm_tui.checks.dkim.keys import DkimKeyError, decode_key
+from esm_tui.checks.dkim.parse import DkimSyntaxError, parse_dkim
 from esm_tui.checks.dmarc.parse import DmarcSyntaxError, parse_dmarc, parse_report_uri
 from esm_tui.config import ConfigError, add_domain, load_config, remove_domain
 from esm_tui.dns import Answer, decode_txt
