@@ -30,7 +30,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from esm_tui.checks.bimi import BimiSyntaxError, https_url_problem, parse_bimi, starts_with_bimi1
+from esm_tui.checks.bimi_parse import (
+    BimiSyntaxError,
+    https_url_problem,
+    parse_bimi,
+    starts_with_bimi1,
+)
 from esm_tui.checks.dkim import CODES as DKIM_CODES
 from esm_tui.checks.dkim import judge_selector
 from esm_tui.checks.dkim.keys import DkimKeyError, decode_key
