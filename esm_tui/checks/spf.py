@@ -32,7 +32,8 @@ from esm_tui.spf.judge import (
     reached_domains,
 )
 from esm_tui.spf.parse import is_spf_record, parse_lenient
-from esm_tui.spf.tree import TreeNode, walk_target, walk_tree
+from esm_tui.spf.tree import walk_target, walk_tree
+from esm_tui.spf.tree_model import TreeNode
 
 #: Every finding code this check can emit (the README's table is built from it).
 __all__ = ["CODES", "check"]
