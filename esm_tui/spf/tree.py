@@ -22,8 +22,9 @@ from esm_tui import eager
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, describe
 from esm_tui.model import Severity
 from esm_tui.spf.errors import SpfSyntaxError, quote
-from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_NAMES, Resolver
+from esm_tui.spf.evaluate import MAX_LOOKUPS
 from esm_tui.spf.macros import MacroEnv, MacroString, expand, presentation, query_name
+from esm_tui.spf.mechanisms import MAX_NAMES, Resolver
 from esm_tui.spf.parse import Mechanism, Modifier, SpfRecord, is_spf_record, parse_spf
 from esm_tui.spf.tree_model import TermCost, TreeError, TreeNode
 
