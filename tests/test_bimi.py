@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from esm_tui.checks import bimi, dmarc
-from esm_tui.checks.bimi import BimiSyntaxError, https_url_problem, parse_bimi
+from esm_tui.checks.bimi_parse import BimiSyntaxError, https_url_problem, parse_bimi
 from esm_tui.checks.context import CheckContext
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer

@@ -14,13 +14,8 @@ from hypothesis import strategies as st
 
 from esm_tui.checks import dkim
 from esm_tui.checks.context import CheckContext
-from esm_tui.checks.dkim_parse import (
-    DkimKeyError,
-    DkimRecord,
-    DkimSyntaxError,
-    decode_key,
-    parse_dkim,
-)
+from esm_tui.checks.dkim.keys import DkimKeyError, decode_key
+from esm_tui.checks.dkim.parse import DkimRecord, DkimSyntaxError, parse_dkim
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
 from esm_tui.dns import Dns

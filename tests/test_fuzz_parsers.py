@@ -30,11 +30,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from esm_tui.checks.bimi import BimiSyntaxError, https_url_problem, parse_bimi, starts_with_bimi1
+from esm_tui.checks.bimi_parse import (
+    BimiSyntaxError,
+    https_url_problem,
+    parse_bimi,
+    starts_with_bimi1,
+)
 from esm_tui.checks.dkim import CODES as DKIM_CODES
 from esm_tui.checks.dkim import judge_selector
-from esm_tui.checks.dkim_parse import DkimKeyError, DkimSyntaxError, decode_key, parse_dkim
-from esm_tui.checks.dmarc_parse import DmarcSyntaxError, parse_dmarc, parse_report_uri
+from esm_tui.checks.dkim.keys import DkimKeyError, decode_key
+from esm_tui.checks.dkim.parse import DkimSyntaxError, parse_dkim
+from esm_tui.checks.dmarc.parse import DmarcSyntaxError, parse_dmarc, parse_report_uri
 from esm_tui.config import ConfigError, add_domain, load_config, remove_domain
 from esm_tui.dns import Answer, decode_txt
 from esm_tui.model import (

@@ -10,7 +10,7 @@ import pytest
 
 from esm_tui.checks import check_domain, first_queries
 from esm_tui.checks.context import CheckContext
-from esm_tui.checks.dmarc_parse import DmarcSyntaxError, parse_dmarc
+from esm_tui.checks.dmarc.parse import DmarcSyntaxError, parse_dmarc
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
 from esm_tui.dns import Dns
@@ -119,7 +119,7 @@ async def test_prefetched_answers_are_shared_and_asked_once(
 
 
 def test_dkim_key_memo_shares_successes_but_not_errors() -> None:
-    from esm_tui.checks.dkim_parse import DkimKeyError, _decode_key, decode_key
+    from esm_tui.checks.dkim.keys import DkimKeyError, _decode_key, decode_key
 
     # A 32-byte Ed25519 key (RFC 8463 §3's example value).
     p = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="

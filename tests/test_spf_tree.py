@@ -10,7 +10,8 @@ from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
 from esm_tui.dns import Dns
 from esm_tui.spf.parse import parse_spf
-from esm_tui.spf.tree import TreeNode, walk_target, walk_tree
+from esm_tui.spf.tree import walk_target, walk_tree
+from esm_tui.spf.tree_model import TreeNode
 
 
 @pytest.fixture

@@ -1,6 +1,9 @@
 """The five record checks and `check_domain()`, which runs a domain's checks concurrently.
 
-Each check module has pure `parse_*` functions and `async check(domain, ctx) -> RecordResult`.
+Each check, a module (mx, spf, bimi) or a package (dkim, dmarc), offers
+`async check(domain, ctx) -> RecordResult` and the `CODES` of the findings it emits. The
+record parsers are pure modules of their own: `bimi_parse`, `dkim.parse`, `dmarc.parse`, and
+SPF's in `esm_tui.spf`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from esm_tui.checks.context import CheckContext, unknown_result
 from esm_tui.dns import Answer, Failure, NxDomain, eager
 from esm_tui.model import DomainSettings, Fix, FixRecord, RecordResult, Severity, Status
 from esm_tui.spf.errors import quote
-from esm_tui.spf.evaluate import MAX_LOOKUPS, IpAddress, SpfResult, check_host
+from esm_tui.spf.evaluate import MAX_LOOKUPS, SpfResult, check_host
 from esm_tui.spf.fix import RelayFailure, RelayNeeds, fix_missing, fix_record, merge_records
 from esm_tui.spf.judge import (
     CODES,
@@ -30,8 +30,10 @@ from esm_tui.spf.judge import (
     reached,
     reached_domains,
 )
+from esm_tui.spf.mechanisms import IpAddress
 from esm_tui.spf.parse import is_spf_record, parse_lenient
-from esm_tui.spf.tree import TreeNode, walk_target, walk_tree
+from esm_tui.spf.tree import walk_target, walk_tree
+from esm_tui.spf.tree_model import TreeNode
 
 #: Every finding code this check can emit (the README's table is built from it).
 __all__ = ["CODES", "check"]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from esm_tui.spf.parse import Mechanism, Term, parse_term
-from esm_tui.spf.tree import Network
+from esm_tui.spf.tree_model import Network
 
 
 @dataclass

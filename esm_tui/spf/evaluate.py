@@ -5,43 +5,41 @@ All DNS goes through the resolver given (an `esm_tui.dns.Dns` or a `CheckContext
 where the RFC says otherwise (PTR lookups of the `ptr` mechanism, the `p` macro and the
 explanation fetch all skip or ignore errors). Limits follow §4.6.4: at most 10 terms that
 query DNS, at most 10 MX or PTR names per term, at most 2 void lookups.
+
+The records are walked here (terms in order, include, redirect, macros, exp=); the
+queries, the counters and the mechanisms that match by DNS are in mechanisms.py.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-import dns.name
-
-from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, eager
+from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.macros import (
     MacroEnv,
     MacroString,
     expand,
     parse_macro_string,
-    presentation,
     query_name,
     valid_initial_domain,
 )
+from esm_tui.spf.mechanisms import (
+    IpAddress,
+    MechanismLookups,
+    Resolver,
+    Stop,
+    dns_text,
+    is_within,
+)
 from esm_tui.spf.parse import Mechanism, SpfRecord, is_spf_record, parse_spf
-
-#: The labels of the root name: a null MX (RFC 7505) names it.
-_ROOT = dns.name.root.labels
 
 RESULTS = ("none", "neutral", "pass", "fail", "softfail", "temperror", "permerror")
 MAX_LOOKUPS = 10
 MAX_VOID_LOOKUPS = 2
-MAX_NAMES = 10
-
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class Resolver(Protocol):
-    async def query(self, name: str, rdtype: str) -> Outcome: ...
 
 
 #: Include evaluations remembered: (target, client address) → what `_Evaluation.include`
@@ -135,16 +133,6 @@ async def check_host(
     return await evaluation.run(domain[:-1] if domain.endswith(".") else domain)
 
 
-class _Stop(Exception):
-    """Internal: a permerror or temperror that ends the whole evaluation (§4.6.4, §5)."""
-
-    def __init__(self, result: str, reason: str, chain: Sequence[str] = ()) -> None:
-        super().__init__(reason)
-        self.result = result
-        self.reason = reason
-        self.chain = list(chain)
-
-
 @dataclass
 class _Decision:
     result: str
@@ -155,7 +143,10 @@ class _Decision:
     domain: str = ""
 
 
-class _Evaluation:
+class _Evaluation(MechanismLookups):
+    """One check_host() run: the records term by term, include (remembered across runs, see
+    `_Memo`) and redirect, macros, and the exp= explanation of a fail."""
+
     def __init__(
         self,
         resolver: Resolver,
@@ -166,18 +157,11 @@ class _Evaluation:
         max_lookups: int,
         max_void: int,
     ) -> None:
-        self.resolver = resolver
-        self.ip = ip
+        super().__init__(resolver, ip, max_lookups, max_void)
         self.sender = sender
         self.helo = helo
         self.receiver = receiver
-        self.max_lookups = max_lookups
-        self.max_void = max_void
-        self.lookups = 0
-        self.voids = 0
         self._validated: dict[str, str] = {}
-        #: Every answer this evaluation used, in order (an include's slice is its memo's).
-        self._log: list[tuple[str, str, Outcome]] = []
         #: Macro expansions so far: an include that made none can be remembered.
         self._macros = 0
         #: The resolver's `peek` (the cached answer, without asking), if it has one:
@@ -190,7 +174,7 @@ class _Evaluation:
         else:
             try:
                 decision = await self.check_host(domain, via=None)
-            except _Stop as stop:
+            except Stop as stop:
                 decision = _Decision(stop.result, stop.reason, stop.chain)
         explanation = await self.explain(decision) if decision.result == "fail" else None
         return SpfResult(
@@ -203,14 +187,6 @@ class _Evaluation:
             self.lookups,
             self.voids,
         )
-
-    async def query(self, name: str | dns.name.Name, rdtype: str) -> Outcome:
-        """Names we built are plain text; names from DNS (MX, PTR targets) stay Name
-        objects until here, so no escaping is lost or doubled."""
-        text = _text(name)
-        outcome = await self.resolver.query(text, rdtype)
-        self._log.append((text, rdtype, outcome))
-        return outcome
 
     # -- records ---------------------------------------------------------------------------
 
@@ -231,17 +207,17 @@ class _Evaluation:
         self.count(redirect.text)
         target = await self.target(redirect.value, env)
         if target is None:
-            raise _Stop("permerror", f"{redirect.text}: not a valid domain name (§6.1)", [])
+            raise Stop("permerror", f"{redirect.text}: not a valid domain name (§6.1)", [])
         try:
             decision = await self.check_host(target, via=redirect.text)
-        except _Stop as stop:
-            raise _Stop(stop.result, stop.reason, [redirect.text, *stop.chain]) from None
+        except Stop as stop:
+            raise Stop(stop.result, stop.reason, [redirect.text, *stop.chain]) from None
         if decision.result == "none":
             reason = (
                 f"{redirect.text}: {decision.reason}; "
                 "a redirect to a domain without SPF is a permerror (§6.1)"
             )
-            raise _Stop("permerror", reason, [redirect.text])
+            raise Stop("permerror", reason, [redirect.text])
         decision.chain.insert(0, redirect.text)
         return decision
 
@@ -249,7 +225,7 @@ class _Evaluation:
         """The one SPF record of `domain`, or the reason there is none (§4.4, §4.5)."""
         outcome = await self.query(domain, "TXT")
         if isinstance(outcome, Failure):
-            raise _Stop("temperror", f"TXT lookup of {domain} failed: {outcome.reason}")
+            raise Stop("temperror", f"TXT lookup of {domain} failed: {outcome.reason}")
         if isinstance(outcome, (NxDomain, NoData)):
             if via is not None:
                 self.void(via)
@@ -261,11 +237,11 @@ class _Evaluation:
             return f"{domain} has no v=spf1 record among its {len(texts)} TXT record(s)"
         if len(spf) > 1:
             reason = f"{domain} has {len(spf)} SPF records; more than one is a permerror (§4.5)"
-            raise _Stop("permerror", reason)
+            raise Stop("permerror", reason)
         try:
             return parse_spf(spf[0])
         except SpfSyntaxError as exc:
-            raise _Stop("permerror", f"syntax error in the SPF record of {domain}: {exc}") from None
+            raise Stop("permerror", f"syntax error in the SPF record of {domain}: {exc}") from None
 
     # -- mechanisms ------------------------------------------------------------------------
 
@@ -297,14 +273,14 @@ class _Evaluation:
     async def include(self, mechanism: Mechanism, target: str | None) -> tuple[bool, list[str]]:
         if target is None:
             reason = f"{mechanism.text}: not a valid domain name (§5.2)"
-            raise _Stop("permerror", reason, [mechanism.text])
+            raise Stop("permerror", reason, [mechanism.text])
         decision = self.remembered(target)
         if decision is None:
             log, macros, lookups, voids = len(self._log), self._macros, self.lookups, self.voids
             try:
                 decision = await self.check_host(target, via=mechanism.text)
-            except _Stop as stop:
-                raise _Stop(stop.result, stop.reason, [mechanism.text, *stop.chain]) from None
+            except Stop as stop:
+                raise Stop(stop.result, stop.reason, [mechanism.text, *stop.chain]) from None
             if self._peek is not None and self._macros == macros:
                 self.remember(
                     target,
@@ -318,114 +294,8 @@ class _Evaluation:
                 f"{mechanism.text}: {decision.reason}; "
                 "an include of a domain without SPF is a permerror (§5.2)"
             )
-            raise _Stop("permerror", reason, [mechanism.text])
+            raise Stop("permerror", reason, [mechanism.text])
         return decision.result == "pass", decision.chain
-
-    async def addresses(
-        self, name: str | dns.name.Name, term: str, *, void: bool
-    ) -> list[IpAddress]:
-        """A or AAAA (by the client's family) of `name`; a DNS error is a temperror."""
-        rdtype = "A" if self.ip.version == 4 else "AAAA"
-        outcome = await self.query(name, rdtype)
-        if isinstance(outcome, Failure):
-            raise _dns_error(term, outcome)
-        if not isinstance(outcome, Answer):
-            if void:
-                self.void(term)
-            return []
-        return [ipaddress.ip_address(r.address) for r in outcome.rdatas]
-
-    def in_range(self, addresses: list[IpAddress], mechanism: Mechanism) -> bool:
-        length = mechanism.cidr4 if self.ip.version == 4 else mechanism.cidr6
-        for address in addresses:
-            width = address.max_prefixlen if length is None else length
-            if self.ip in ipaddress.ip_network(f"{address}/{width}", strict=False):
-                return True
-        return False
-
-    async def match_a(self, mechanism: Mechanism, target: str) -> bool:
-        found = await self.addresses(target, mechanism.text, void=True)
-        return self.in_range(found, mechanism)
-
-    async def match_mx(self, mechanism: Mechanism, target: str) -> bool:
-        outcome = await self.query(target, "MX")
-        if isinstance(outcome, Failure):
-            raise _dns_error(mechanism.text, outcome)
-        if not isinstance(outcome, Answer):
-            self.void(mechanism.text)
-            return False
-        if len(outcome.rdatas) > MAX_NAMES:
-            reason = (
-                f"{mechanism.text}: {target} has {len(outcome.rdatas)} MX records, "
-                f"over the limit of {MAX_NAMES} (§4.6.4)"
-            )
-            raise _Stop("permerror", reason, [mechanism.text])
-        ordered = sorted(outcome.rdatas, key=lambda r: (r.preference, r.exchange))
-        # RFC 7505 null MX ("0 .") names no host: nothing to look up.
-        hosts = [r.exchange for r in ordered if r.exchange.labels != _ROOT]
-        found = await eager.gather(
-            *(self.addresses(h, mechanism.text, void=False) for h in hosts), return_exceptions=True
-        )
-        for addresses in found:  # in preference order, as a sequential evaluation would see them
-            if isinstance(addresses, BaseException):
-                raise addresses
-            if self.in_range(addresses, mechanism):
-                return True
-        return False
-
-    async def ptr_names(self, term: str | None) -> list[dns.name.Name] | None:
-        """The first 10 PTR names of the client address, or None after a DNS error."""
-        outcome = await self.query(self.ip.reverse_pointer, "PTR")
-        if isinstance(outcome, Failure):
-            return None
-        if not isinstance(outcome, Answer):
-            if term is not None:
-                self.void(term)
-            return []
-        return [r.target for r in outcome.rdatas][:MAX_NAMES]
-
-    async def validated(self, names: list[dns.name.Name]) -> list[dns.name.Name]:
-        """§5.5: the names whose A/AAAA records hold the client address (errors skip a name)."""
-
-        async def check(name: dns.name.Name) -> bool:
-            try:
-                return self.ip in await self.addresses(name, "ptr", void=False)
-            except _Stop:
-                return False
-
-        verdicts = await eager.gather(*(check(n) for n in names))
-        return [n for n, ok in zip(names, verdicts, strict=True) if ok]
-
-    async def match_ptr(self, mechanism: Mechanism, target: str) -> bool:
-        names = await self.ptr_names(mechanism.text)
-        if not names:
-            return False  # includes a failed PTR lookup: "fails to match" (§5.5)
-        wanted = target.lower()
-        candidates = [n for n in names if _is_within(_text(n), wanted)]
-        return bool(await self.validated(candidates))
-
-    async def match_exists(self, mechanism: Mechanism, target: str) -> bool:
-        outcome = await self.query(target, "A")  # always A, whatever the family (§5.7)
-        if isinstance(outcome, Failure):
-            raise _dns_error(mechanism.text, outcome)
-        if not isinstance(outcome, Answer):
-            self.void(mechanism.text)
-            return False
-        return True
-
-    # -- limits, macros, explanation -------------------------------------------------------
-
-    def count(self, term: str) -> None:
-        self.lookups += 1
-        if self.lookups > self.max_lookups:
-            reason = f"{term}: more than {self.max_lookups} DNS-querying terms (§4.6.4)"
-            raise _Stop("permerror", reason, [term])
-
-    def void(self, term: str) -> None:
-        self.voids += 1
-        if self.voids > self.max_void:
-            reason = f"{term}: more than {self.max_void} void lookups (§4.6.4)"
-            raise _Stop("permerror", reason, [term])
 
     def env(self, domain: str) -> MacroEnv:
         async def validated_name() -> str:
@@ -479,9 +349,9 @@ class _Evaluation:
         """§7.2 `p`: a validated name of the client, preferring <domain> and its subdomains."""
         if domain not in self._validated:
             names = await self.ptr_names(None) or []
-            valid = [_text(n) for n in await self.validated(names)]
+            valid = [dns_text(n) for n in await self.validated(names)]
             wanted = domain.lower()
-            ranked = sorted(valid, key=lambda n: (n.lower() != wanted, not _is_within(n, wanted)))
+            ranked = sorted(valid, key=lambda n: (n.lower() != wanted, not is_within(n, wanted)))
             self._validated[domain] = ranked[0] if ranked else "unknown"
         return self._validated[domain]
 
@@ -504,22 +374,3 @@ class _Evaluation:
         except SpfSyntaxError:
             return None
         return await expand(spec, env)
-
-
-def _text(name: str | dns.name.Name) -> str:
-    """The text form the DNS layer takes: escaped presentation form, no trailing dot."""
-    if isinstance(name, dns.name.Name):
-        return name.to_text(omit_final_dot=True)
-    return presentation(name)
-
-
-def _dns_error(term: str, outcome: Failure) -> _Stop:
-    """A DNS error during a mechanism: the topmost check_host() gives temperror (§5)."""
-    reason = f"{term}: {outcome.rdtype} lookup of {outcome.name} failed: {outcome.reason}"
-    return _Stop("temperror", reason, [term])
-
-
-def _is_within(name: str, domain: str) -> bool:
-    name = name.lower().rstrip(".")
-    domain = domain.lower().rstrip(".")
-    return name == domain or name.endswith("." + domain)

@@ -27,7 +27,7 @@ from esm_tui.spf.parse import (
     parse_term,
     split_terms,
 )
-from esm_tui.spf.tree import TreeNode
+from esm_tui.spf.tree_model import TreeNode
 
 __all__ = [
     "RelayFailure",

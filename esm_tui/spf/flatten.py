@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping
 from esm_tui.spf.draft import Draft, Slot, format_range, is_mechanism
 from esm_tui.spf.evaluate import MAX_LOOKUPS
 from esm_tui.spf.parse import Mechanism, Modifier
-from esm_tui.spf.tree import Network, TreeNode
+from esm_tui.spf.tree_model import Network, TreeNode
 
 
 def _cost(slot: Slot, tree: TreeNode | None, relay_trees: Mapping[str, TreeNode]) -> int:

@@ -13,7 +13,7 @@ from esm_tui.model import Finding, Severity, Status, status_from_findings
 from esm_tui.spf.errors import quote
 from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 from esm_tui.spf.parse import SpfRecord, parse_lenient
-from esm_tui.spf.tree import TreeNode
+from esm_tui.spf.tree_model import TreeNode
 
 CODES: dict[str, str] = {
     "spf.missing": "No SPF (v=spf1) TXT record at the domain.",

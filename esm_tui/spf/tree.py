@@ -3,36 +3,33 @@
 Such an evaluation visits every mechanism up to the first `all` (which always matches, so
 nothing after it is ever evaluated, §5.1), descends into every include, and follows the
 redirect only when there is no `all` (§6.1). Each node counts its own DNS-querying terms
-(§4.6.4) and void lookups, so an admin sees which branch eats the budget. Address
-mechanisms are resolved now, so that an over-limit include can be replaced by the ranges
-it stands for (see fix.py).
+(§4.6.4) and void lookups, so an admin sees which branch eats the budget (tree_model.py
+says how they are counted). Address mechanisms are resolved now, so that an over-limit
+include can be replaced by the ranges it stands for (see fix.py).
 
-Counting convention: a node's `lookups` include the include/redirect term that leads to
-it (1) plus its own a/mx/ptr/exists/include... terms are counted in the child they lead
-to; so a child's `total_lookups` is the whole cost of that branch, and the root's total
-is the record's count. The per-host address lookups of `mx` are not terms (§4.6.4 caps
-them at 10 per mx instead), nor are the TXT lookups of exp=.
+A hostile tree is bounded: one walk follows at most MAX_NODES records, asks at most
+MAX_QUERIES names, parses at most MAX_TEXT characters of records, and goes no deeper than
+MAX_LOOKUPS includes; where it stops, the node says so (spf.tree-truncated).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from typing import Any
 
 import dns.name
 
 from esm_tui.dns import Answer, Failure, NoData, NxDomain, Outcome, describe, eager
 from esm_tui.model import Severity
 from esm_tui.spf.errors import SpfSyntaxError, quote
-from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_NAMES, Resolver
+from esm_tui.spf.evaluate import MAX_LOOKUPS
 from esm_tui.spf.macros import MacroEnv, MacroString, expand, presentation, query_name
+from esm_tui.spf.mechanisms import MAX_NAMES, Resolver
 from esm_tui.spf.parse import Mechanism, Modifier, SpfRecord, is_spf_record, parse_spf
+from esm_tui.spf.tree_model import TermCost, TreeError, TreeNode
 
 #: The labels of the root name: a null MX (RFC 7505) names it.
 _ROOT = dns.name.root.labels
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: Macro letters whose value is known without a message: the domain itself (d) and, for
 #: mail from this domain, the sender's domain (o). Everything else depends on the message.
 STATIC_LETTERS = frozenset("do")
@@ -48,115 +45,6 @@ MAX_QUERIES = 256
 #: ~64 KiB and parsing one takes ~0.1 s of CPU: 60 of them stalled the event loop (and so
 #: every other query in flight) for seconds. No real tree comes near this.
 MAX_TEXT = 128 * 1024
-
-
-@dataclass(frozen=True)
-class TreeError:
-    """A problem found in one record of the tree, as the finding it becomes."""
-
-    code: str
-    severity: Severity
-    message: str
-    ref: str
-    #: False when it only means "we could not ask" (a DNS failure): the tree is incomplete.
-    definite: bool = True
-
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "severity": str(self.severity), "message": self.message}
-
-
-@dataclass
-class TermCost:
-    """One DNS-querying term of a record; `ranges` what it authorizes, resolved now."""
-
-    term: str
-    void: bool = False
-    note: str = ""
-    ranges: list[Network] = field(default_factory=list)
-    #: False when a lookup failed, so `ranges` may be short.
-    resolved: bool = True
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"term": self.term, "lookups": 1, "void": self.void}
-        if self.note:
-            data["note"] = self.note
-        return data
-
-
-@dataclass
-class TreeNode:
-    domain: str
-    via: str | None = None
-    via_qualifier: str = "+"
-    record: str | None = None
-    parsed: SpfRecord | None = None
-    lookups: int = 0
-    void_lookups: int = 0
-    #: The include/redirect's own TXT lookup was void (the target has no records).
-    target_void: bool = False
-    all: str | None = None
-    terms: list[TermCost] = field(default_factory=list)
-    errors: list[TreeError] = field(default_factory=list)
-    children: list[TreeNode] = field(default_factory=list)
-    #: Addresses its own "+" terms authorize, resolved now (ip4/ip6, a, mx).
-    ranges: list[Network] = field(default_factory=list)
-    #: False when its own terms cannot be written as fixed ranges (ptr, exists, macros,
-    #: negative qualifiers, a failed lookup, +all).
-    flattenable: bool = True
-
-    @property
-    def total_lookups(self) -> int:
-        return self.lookups + sum(c.total_lookups for c in self.children)
-
-    @property
-    def total_void_lookups(self) -> int:
-        return self.void_lookups + sum(c.total_void_lookups for c in self.children)
-
-    def nodes(self) -> list[TreeNode]:
-        """This node and every node below it, depth first, parents before children.
-
-        A list built with a stack, not a recursive generator: the checks read every
-        tree several times, and each level of `yield from` re-yields every node below
-        it (at 1,000 domains, 140,000 generator steps; profiled)."""
-        found: list[TreeNode] = []
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            found.append(node)
-            stack.extend(reversed(node.children))
-        return found
-
-    @property
-    def incomplete(self) -> bool:
-        return any(not e.definite for n in self.nodes() for e in n.errors)
-
-    def subtree_flattenable(self) -> bool:
-        return all(n.flattenable and not n.errors for n in self.nodes())
-
-    def subtree_ranges(self) -> list[Network]:
-        """Every range the branch authorizes, merged (for replacing an include)."""
-        v4 = [r for n in self.nodes() for r in n.ranges if r.version == 4]
-        v6 = [r for n in self.nodes() for r in n.ranges if r.version == 6]
-        return [*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)]
-
-    def to_json(self) -> dict[str, Any]:
-        # The totals from the children's documents: `total_lookups` on every node
-        # would walk each branch again once per level above it.
-        children = [c.to_json() for c in self.children]
-        return {
-            "domain": self.domain,
-            "via": self.via,
-            "record": self.record,
-            "all": self.all,
-            "lookups": self.lookups,
-            "void_lookups": self.void_lookups,
-            "total_lookups": self.lookups + sum(c["total_lookups"] for c in children),
-            "total_void_lookups": self.void_lookups
-            + sum(c["total_void_lookups"] for c in children),
-            "terms": [t.to_json() for t in self.terms],
-            "errors": [e.to_json() for e in self.errors],
-            "children": children,
-        }
 
 
 async def walk_tree(

@@ -1,24 +1,23 @@
-"""Pure parsing of DKIM key records: the tag=value list (RFC 6376 §3.2) and the key in `p=`.
+"""The public key in `p=`: decoding it (pure) and judging it (SPEC §4 "DKIM").
 
-No I/O. `parse_dkim` returns a `DkimRecord` or raises `DkimSyntaxError` (with the position
-in the text); `decode_key` returns a `DkimKey` or raises `DkimKeyError`. Nothing else
-escapes either, whatever the (attacker-controlled) input.
+`decode_key` returns a `DkimKey` or raises `DkimKeyError`; nothing else escapes, whatever the
+(attacker-controlled) input. `judge_key` turns what it finds into a selector's findings: no
+p=, a revoked (empty) key, a key that does not decode as its declared type (RFC 6376
+§3.6.1, RFC 8463 §4.2), an RSA size verifiers reject or should not be given (RFC 8301 §3.2).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-#: RFC 6376 §3.2 allows FWS (which may contain CRLF) around and between values; a bare CR or
-#: LF is accepted too: DNS publishers mangle line ends, verifiers skip them alike.
-_WHITESPACE = " \t\r\n"
+from esm_tui.checks.dkim.parse import DkimRecord
+from esm_tui.checks.dkim.verdict import REF, SelectorResult
 
 #: The key types a verifier knows: RFC 6376 §3.6.1 (rsa) and RFC 8463 §4 (ed25519).
 KNOWN_KEY_TYPES = ("rsa", "ed25519")
@@ -26,14 +25,16 @@ KNOWN_KEY_TYPES = ("rsa", "ed25519")
 #: RFC 8463 §4.2: an Ed25519 p= is the bare 32-byte public key, not an ASN.1 structure.
 ED25519_KEY_BYTES = 32
 
+_REF_SIZE = "RFC 8301 §3.2"
+_REF_ED25519 = "RFC 8463 §4.2"
 
-class DkimSyntaxError(ValueError):
-    """The record is not a tag=value list; `position` is the 0-based index of the fault."""
+#: Below this an RSA key is rejected by verifiers; below the second it should be replaced.
+RSA_MIN_BITS = 1024
+RSA_GOOD_BITS = 2048
+#: RFC 8301 §3.2: verifiers must handle 1024-4096 bits; larger keys may not verify everywhere.
+RSA_MAX_VERIFIED_BITS = 4096
 
-    def __init__(self, reason: str, position: int) -> None:
-        super().__init__(f"{reason} (at character {position + 1})")
-        self.reason = reason
-        self.position = position
+_KEY_NAMES = {"rsa": "RSA", "ed25519": "Ed25519"}
 
 
 class DkimKeyError(ValueError):
@@ -42,115 +43,6 @@ class DkimKeyError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Tag:
-    """One tag-spec: the value has the surrounding whitespace removed, inner folding kept."""
-
-    name: str
-    value: str
-    position: int
-
-
-@dataclass(frozen=True)
-class DkimRecord:
-    """A parsed key record: its tags in the order published."""
-
-    tags: tuple[Tag, ...]
-
-    def get(self, name: str) -> str | None:
-        """The value of a tag (tag names are case-sensitive, RFC 6376 §3.2), or None."""
-        for tag in self.tags:
-            if tag.name == name:
-                return tag.value
-        return None
-
-    def __contains__(self, name: object) -> bool:
-        return any(tag.name == name for tag in self.tags)
-
-    def as_dict(self) -> dict[str, str]:
-        return {tag.name: tag.value for tag in self.tags}
-
-    def items(self, name: str) -> list[str] | None:
-        """A colon-separated tag (h=, s=, t=) as lower-case items; None when absent.
-
-        The values are ABNF literals, which are case-insensitive (RFC 5234 §2.3).
-        """
-        value = self.get(name)
-        if value is None:
-            return None
-        return [item.strip(_WHITESPACE).lower() for item in value.split(":") if item.strip()]
-
-
-def parse_dkim(text: str) -> DkimRecord:
-    """Parse a DKIM key record's tag-list (RFC 6376 §3.2, §3.6.1).
-
-    Lenient where verifiers are: empty tag-specs (`;;`, a trailing `; `) are skipped.
-    Strict where the RFC makes the whole record invalid: a tag without `=`, a bad tag
-    name, a character outside VALCHAR in a value, a tag that occurs twice.
-    """
-    tags: list[Tag] = []
-    seen: set[str] = set()
-    start = 0
-    for segment in text.split(";"):
-        tag = _parse_tag_spec(segment, start)
-        if tag is not None:
-            if tag.name in seen:
-                raise DkimSyntaxError(
-                    f"tag {tag.name!r} occurs twice (the whole tag-list is then invalid)",
-                    tag.position,
-                )
-            seen.add(tag.name)
-            tags.append(tag)
-        start += len(segment) + 1
-    return DkimRecord(tuple(tags))
-
-
-def _parse_tag_spec(segment: str, offset: int) -> Tag | None:
-    if not segment.strip(_WHITESPACE):
-        return None
-    name_start = offset + len(segment) - len(segment.lstrip(_WHITESPACE))
-    equals = segment.find("=")
-    if equals < 0:
-        raise DkimSyntaxError("expected 'tag=value', found no '='", name_start)
-    name = segment[:equals].strip(_WHITESPACE)
-    if not _valid_tag_name(name):
-        raise DkimSyntaxError(f"invalid tag name {name!r}", name_start)
-    raw_value = segment[equals + 1 :]
-    value_start = offset + equals + 1
-    # The common case (a clean value, such as a 400-character key) in one regex match;
-    # the loop below finds and reports the first bad character.
-    if _CLEAN_VALUE.fullmatch(raw_value) is None:
-        for index, char in enumerate(raw_value):
-            if char not in _WHITESPACE and not _valchar(char):
-                raise DkimSyntaxError(
-                    f"character {_describe_char(char)} is not allowed in the value of {name!r}",
-                    value_start + index,
-                )
-    return Tag(name, raw_value.strip(_WHITESPACE), name_start)
-
-
-#: A value made only of VALCHAR (%x21-7E) and the whitespace accepted around and in it.
-_CLEAN_VALUE = re.compile(r"[\x21-\x7e \t\r\n]*")
-
-
-def _valid_tag_name(name: str) -> bool:
-    # tag-name = ALPHA *ALNUMPUNC; ALNUMPUNC = ALPHA / DIGIT / "_" (ASCII only).
-    if not name or not (name[0].isascii() and name[0].isalpha()):
-        return False
-    return all(c.isascii() and (c.isalnum() or c == "_") for c in name)
-
-
-def _valchar(char: str) -> bool:
-    # VALCHAR = %x21-3A / %x3C-7E: printable ASCII except ";" (which cannot occur here).
-    return "\x21" <= char <= "\x7e"
-
-
-def _describe_char(char: str) -> str:
-    if char.isprintable() and not char.isspace():
-        return f"{char!r} (U+{ord(char):04X})"
-    return f"U+{ord(char):04X}"
 
 
 @dataclass(frozen=True)
@@ -273,3 +165,95 @@ def _is_pkcs1(key: rsa.RSAPublicKey, data: bytes) -> bool:
 def _key_kind(key: object) -> str:
     name = type(key).__name__.removesuffix("PublicKey")
     return f"an {name} key" if name[:1] in "AEIOU" else f"a {name} key"
+
+
+def judge_key(res: SelectorResult, record: DkimRecord, key_type: str) -> None:
+    """The key in the record: present, not revoked, decodable, of a size verifiers accept."""
+    sel, p = res.selector, record.get("p")
+    if p is None:
+        hint = " (found 'P=': tag names are case-sensitive)" if "P" in record else ""
+        res.fail(
+            "dkim.p-missing",
+            f"Selector '{sel}': the record has no p= tag, so it holds no public key{hint}.",
+            REF,
+            "no p=",
+        )
+        res.steps.append(f"Add p=<base64 public key> to the record of '{sel}'.")
+        return
+    if not "".join(p.split()):
+        res.revoked = True
+        res.fail(
+            "dkim.revoked",
+            f"Selector '{sel}': p= is empty, which revokes the key; signatures made with "
+            "this selector fail.",
+            REF,
+            "revoked",
+        )
+        res.steps.append(
+            f"If '{sel}' still signs mail, publish its current public key in p=; if it "
+            "was retired on purpose, remove it from the esm-tui configuration."
+        )
+        return
+    if key_type not in KNOWN_KEY_TYPES:
+        return
+    try:
+        key = decode_key(key_type, p)
+    except DkimKeyError as exc:
+        ref = _REF_ED25519 if key_type == "ed25519" else REF
+        res.fail(
+            "dkim.key-invalid",
+            f"Selector '{sel}': p= does not decode to an {_KEY_NAMES[key_type]} public key: "
+            f"{exc.reason}.",
+            ref,
+            "bad key",
+        )
+        res.steps.append(
+            f"Copy the public key of '{sel}' again from your mail system into p= (base64; "
+            "check that nothing was cut off when it was split into 255-byte strings)."
+        )
+        return
+    res.details["key_bits"] = key.bits
+    res.details["key_encoding"] = key.encoding
+    _judge_key_size(res, key)
+
+
+def _judge_key_size(res: SelectorResult, key: DkimKey) -> None:
+    sel, bits = res.selector, key.bits
+    res.label = f"{key.key_type} {bits}" if key.key_type == "rsa" else key.key_type
+    if key.key_type != "rsa":
+        return
+    new_key = (
+        f"Generate a {RSA_GOOD_BITS}-bit key in your mail system and publish it under a new "
+        f"selector, then retire '{sel}' (switch signing over, wait a few days, then empty its p=)."
+    )
+    if bits < RSA_MIN_BITS:
+        res.fail(
+            "dkim.rsa-too-short",
+            f"Selector '{sel}': the RSA key has {bits} bits; verifiers must not accept keys "
+            f"under {RSA_MIN_BITS} bits, so every signature fails.",
+            _REF_SIZE,
+            f"rsa {bits}",
+        )
+        res.steps.append(new_key)
+    elif bits < RSA_GOOD_BITS:
+        res.warn(
+            "dkim.rsa-short",
+            f"Selector '{sel}': the RSA key has {bits} bits; signers should use at least "
+            f"{RSA_GOOD_BITS} bits.",
+            _REF_SIZE,
+        )
+        res.steps.append(new_key)
+    elif bits > RSA_MAX_VERIFIED_BITS:
+        res.info(
+            "dkim.rsa-large",
+            f"Selector '{sel}': the RSA key has {bits} bits; verifiers are only required to "
+            f"handle up to {RSA_MAX_VERIFIED_BITS}.",
+            _REF_SIZE,
+        )
+    if key.encoding == "pkcs1":
+        res.info(
+            "dkim.rsa-pkcs1",
+            f"Selector '{sel}': p= is a bare RSAPublicKey (PKCS#1); most publishers use "
+            "SubjectPublicKeyInfo, and some verifiers accept only that.",
+            REF,
+        )
