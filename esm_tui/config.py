@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-import tomli_w
 
 from esm_tui import config_edit
 from esm_tui.dns import NameserverError, Server, parse_nameserver
@@ -590,7 +589,7 @@ def add_domain(config: Config, name: str) -> Config:
         before = _names(text, path)
         if wanted in before:
             raise ConfigError(path, f"{wanted} is already in the config")
-        block = "[[domains]]\n" + tomli_w.dumps({"name": shown})
+        block = f"[[domains]]\nname = {config_edit.toml_string(shown)}\n"
         new = config_edit.append_block(text, block)
         return _checked(new, [*before, wanted], path, f"cannot add {wanted}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 import tomllib
@@ -337,6 +338,17 @@ def _decode_quoted(raw: str) -> str:
 
 
 # -- edits ---------------------------------------------------------------------------------
+
+
+#: What a TOML basic string cannot hold as it is: the control characters but tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string. TOML forbids only `"`, `\\` and the control characters
+    (but tab) inside one, so those are escaped and everything else, IDN included, stays."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped) + '"'
 
 
 def newline_of(text: str) -> str:
