@@ -1,11 +1,15 @@
-"""Every finding code esm-tui can emit, with a line of description: the README's table.
+"""Every finding code esm-tui can emit, with a line of description: the table of docs/codes.md.
 
-`python -m esm_tui.codes` prints the Markdown table; a test holds the README to it.
+`python -m esm_tui.codes` prints the Markdown table; `python -m esm_tui.codes --write
+docs/codes.md` puts it between the page's codes markers. A test holds the page to it.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from esm_tui.model import CHECK_NAMES
 
@@ -16,6 +20,10 @@ COMMON = {
     "internal-error": "esm-tui itself failed while checking this record (a bug: please "
     "report it); the other records are still checked.",
 }
+
+#: The table sits between these lines of the page; the rest of the page is prose.
+BEGIN = "<!-- codes:begin -->\n"
+END = "<!-- codes:end -->"
 
 
 def all_codes() -> dict[str, str]:
@@ -38,5 +46,31 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def with_table(page: str) -> str:
+    """`page` with the current table between its markers; ValueError without them."""
+    head, begin, rest = page.partition(BEGIN)
+    _, end, tail = rest.partition(END)
+    if not (begin and end):
+        raise ValueError(f"no {BEGIN.strip()} ... {END} lines to put the table between")
+    return head + BEGIN + markdown_table() + END + tail
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        print(markdown_table(), end="")
+        return 0
+    if len(args) == 2 and args[0] == "--write":
+        path = Path(args[1])
+        try:
+            path.write_text(with_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            print(f"python -m esm_tui.codes: {path}: {exc}", file=sys.stderr)
+            return 64
+        return 0
+    print("usage: python -m esm_tui.codes [--write PAGE.md]", file=sys.stderr)
+    return 64
+
+
 if __name__ == "__main__":
-    print(markdown_table(), end="")
+    raise SystemExit(main())

@@ -7,10 +7,9 @@ domains) and saved by save.py (atomic, with a `.bak`, refused if the file change
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
-
-import tomli_w
 
 from esm_tui.config.errors import ConfigChangedError, ConfigError, DomainNameError
 from esm_tui.config.load import decode_text, load_config, parse_config
@@ -33,7 +32,7 @@ def add_domain(config: Config, name: str) -> Config:
         before = _names(text, path)
         if wanted in before:
             raise ConfigError(path, f"{wanted} is already in the config")
-        block = "[[domains]]\n" + tomli_w.dumps({"name": shown})
+        block = f"[[domains]]\nname = {toml_string(shown)}\n"
         new = append_block(text, block)
         return _checked(new, [*before, wanted], path, f"cannot add {wanted}")
 
@@ -109,6 +108,17 @@ def _edit(config: Config, path: Path, edit: Callable[[bytes | None], bytes]) -> 
 
 
 # -- text edits ------------------------------------------------------------------------------
+
+
+#: What a TOML basic string cannot hold as it is: the control characters but tab.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string. TOML forbids only `"`, `\\` and the control characters
+    (but tab) inside one, so those are escaped and everything else, IDN included, stays."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped) + '"'
 
 
 def newline_of(text: str) -> str:
