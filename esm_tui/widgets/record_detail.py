@@ -29,6 +29,7 @@ from esm_tui.widgets.detail_sections import (
     safe,
     spf_tree,
     tags_table,
+    txt_strings_table,
 )
 from esm_tui.widgets.keys_footer import KeysFooter
 from esm_tui.widgets.propagation_view import propagation_matrix, propagation_summary
@@ -172,8 +173,19 @@ def _fix(result: RecordResult) -> list[Widget]:
         )
         box = block(record, "fix-record")
         box.border_title = "Record to publish"
-        box.border_subtitle = "c copies the value"
+        box.border_subtitle = "c copies the value · C the zone-file strings"
         widgets.append(box)
+    if len(fix.txt_strings) > 1:
+        # Each ≤ 255-byte string on its own line, numbered with its size: what a host that
+        # wants the strings one by one (or quoted, side by side) is given.
+        strings = block(txt_strings_table(fix.txt_strings), "fix-strings")
+        strings.border_title = f"As {len(fix.txt_strings)} strings of at most 255 bytes"
+        strings.border_subtitle = "C copies them, quoted"
+        widgets.append(strings)
+    if fix.host_steps:
+        steps = block(fix_steps(fix.host_steps), "fix-host")
+        steps.border_title = "At the DNS host"
+        widgets.append(steps)
     return section("Fix", *widgets, id="fix")
 
 
