@@ -93,6 +93,7 @@ def detail_widgets(domain: str, view: CardView, timeline: str | None = None) -> 
     if timeline is not None:
         widgets += section("History", timeline_widget(timeline))
     widgets += _parsed(result)
+    widgets += _host_steps(result)
     return widgets
 
 
@@ -183,10 +184,16 @@ def _fix(result: RecordResult) -> list[Widget]:
         strings.border_subtitle = "C copies them, quoted"
         widgets.append(strings)
     if fix.host_steps:
-        steps = block(fix_steps(fix.host_steps), "fix-host")
-        steps.border_title = "At the DNS host"
-        widgets.append(steps)
+        widgets.append(block(Content.styled("The steps at the DNS host are at the end.", "dim")))
     return section("Fix", *widgets, id="fix")
+
+
+def _host_steps(result: RecordResult) -> list[Widget]:
+    """The fix in the DNS host's words: long, so after the tables (the Fix section says so)."""
+    fix = result.fix
+    if fix is None or not fix.host_steps:
+        return []
+    return section("At the DNS host", block(fix_steps(fix.host_steps)), id="host-steps")
 
 
 class RecordDetailScreen(Screen[None]):
