@@ -149,7 +149,7 @@ def test_a_valid_catalogue_loads() -> None:
     ("change", "message"),
     [
         (("min_ttl = 60", ""), "missing keys ['min_ttl']"),
-        (("lexicon = \"x\"", "lexicon = \"x\"\ncolour = 1"), "unknown keys ['colour']"),
+        (('lexicon = "x"', 'lexicon = "x"\ncolour = 1'), "unknown keys ['colour']"),
         (("ns_patterns = ['\\.x\\.example$']", "ns_patterns = ['(']"), "ns_patterns '('"),
         (('id = "x"', 'id = "other"'), "duplicate host ids ['other']"),
         (('txt_long = "auto"', 'txt_long = "split"'), "txt_long must be one of"),
@@ -169,7 +169,7 @@ def test_a_broken_catalogue_is_refused_with_the_host_and_key(change, message) ->
 
 def test_a_catalogue_without_other_or_hosts_is_refused() -> None:
     with pytest.raises(CatalogueError, match="no host with id 'other'"):
-        load(VALID.split("[[host]]\nid = \"other\"")[0])
+        load(VALID.split('[[host]]\nid = "other"')[0])
     with pytest.raises(CatalogueError, match="no \\[\\[host\\]\\] tables"):
         load("")
     with pytest.raises(CatalogueError, match=r"catalogue\.toml"):
