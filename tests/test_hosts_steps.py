@@ -232,3 +232,58 @@ def test_hostile_values_and_names_never_reach_the_steps_raw() -> None:
             assert step.isprintable(), (host, step)
             assert "\x1b" not in step and "\x07" not in step and "\u202e" not in step
         assert any("characters a web form cannot take" in s for s in steps)
+
+
+# -- with_host_steps: what the check read decides what is replaced and kept ------------------
+
+
+def _report(result, host_id: str = "route53"):
+    from datetime import UTC, datetime
+
+    from esm_tui.model import DomainReport, ZoneHost
+
+    found = ZoneHost(host_id, host_by_id(host_id).name, ("ns-1.awsdns-1.com.",), ZONE)
+    return DomainReport("example.com", {result.check: result}, datetime.now(UTC), found)
+
+
+def test_the_relay_s_whole_mx_set_replaces_the_mx_records_not_in_it() -> None:
+    from esm_tui.checks.mx import relay_records
+    from esm_tui.hosts.attach import with_host_steps
+    from esm_tui.model import DomainSettings, Fix, RecordResult, Status
+
+    settings = DomainSettings("example.com", relay_mx=("mx1.relay.example", "mx2.relay.example"))
+    first = relay_records(settings)[0]
+    result = RecordResult(
+        "mx", Status.FAIL, "s", "example.com.", "MX",
+        records=("10 old.example.", "20 mx2.relay.example."), ttl=600,
+        fix=Fix(("Point the MX records at the relay.",), first),
+    )  # fmt: skip
+    fix = with_host_steps(_report(result, "ovh"), settings).checks["mx"].fix
+    assert fix is not None
+    assert "Record 1 of 2: Priority: 10; Target: mx1.relay.example." in fix.host_steps
+    assert "Record 2 of 2: Priority: 20; Target: mx2.relay.example." in fix.host_steps
+    assert any("then delete the 1 they replace: 10 old.example." in s for s in fix.host_steps)
+    assert fix.zone_line == "example.com. 600 IN MX 10 mx1.relay.example."
+    assert fix.txt_strings == ()
+
+
+def test_a_txt_change_replaces_its_kind_and_keeps_the_other_records() -> None:
+    from esm_tui.hosts.attach import with_host_steps
+    from esm_tui.model import Fix, FixRecord, RecordResult, Status
+
+    result = RecordResult(
+        "spf", Status.FAIL, "s", "example.com.", "TXT",
+        records=("v=spf1 +all", "google-site-verification=abc"), ttl=300,
+        fix=Fix(("Replace it.",), FixRecord("example.com.", "TXT", SPF)),
+    )  # fmt: skip
+    report = with_host_steps(_report(result))
+    fix = report.checks["spf"].fix
+    assert fix is not None and fix.steps == ("Replace it.",)  # the check's own steps stay
+    assert field(list(fix.host_steps), "Value (one line per record, all of them)") == (
+        f'"google-site-verification=abc" | "{SPF}"'
+    )
+    assert fix.zone_line == f'example.com. 300 IN TXT "{SPF}"'
+    assert fix.txt_strings == (SPF,)
+    # An ok result, or a fix without a record, gets nothing added.
+    ok = RecordResult("spf", Status.OK, "s", "example.com.", "TXT", fix=result.fix)
+    assert with_host_steps(_report(ok)).checks["spf"].fix.host_steps == ()
