@@ -92,13 +92,23 @@ class FixRecord:
 
 @dataclass(frozen=True)
 class Fix:
+    """What to do about a record. `host_steps`, `zone_line` and `txt_strings` are added by
+    esm_tui.hosts for a fix that publishes something: the steps in the DNS host's words,
+    the record as a zone-file line, and a TXT value as its ≤ 255-byte strings."""
+
     steps: tuple[str, ...]
     record: FixRecord | None = None
+    host_steps: tuple[str, ...] = ()
+    zone_line: str | None = None
+    txt_strings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "steps": list(self.steps),
             "record": self.record.to_json() if self.record else None,
+            "host_steps": list(self.host_steps),
+            "zone_line": self.zone_line,
+            "txt_strings": list(self.txt_strings),
         }
 
 
@@ -212,12 +222,38 @@ class RecordResult:
 
 
 @dataclass(frozen=True)
+class ZoneHost:
+    """Where the domain's zone is hosted, named from the zone's NS records (SPEC §6).
+
+    `id` is a catalogue id (esm_tui/hosts/catalogue.toml) or "other" (then `name` is None);
+    `nameservers` are the NS host names (absolute, lower-case, sorted), `zone` the zone.
+    """
+
+    id: str
+    name: str | None
+    nameservers: tuple[str, ...]
+    zone: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "nameservers": list(self.nameservers),
+            "zone": self.zone,
+        }
+
+
+@dataclass(frozen=True)
 class DomainReport:
-    """All five results of one domain, from one check."""
+    """All five results of one domain, from one check.
+
+    `dns_host`: the zone's DNS host; None when the NS records could not be read.
+    """
 
     domain: str
     checks: Mapping[str, RecordResult]
     checked_at: datetime
+    dns_host: ZoneHost | None = None
 
     @property
     def status(self) -> Status:
@@ -227,6 +263,7 @@ class DomainReport:
         return {
             "domain": self.domain,
             "status": str(self.status),
+            "dns_host": self.dns_host.to_json() if self.dns_host else None,
             "checks": {name: self.checks[name].to_json(copy=copy) for name in self.checks},
         }
 

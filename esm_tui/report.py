@@ -103,9 +103,22 @@ def render_table(reports: Sequence[DomainReport], width: int = 80) -> str:
         )
         domain = _clip(display_safe(report.domain), name_width)
         lines.append(f"{domain:<{name_width}} {cells}{report.status.word}")
+    lines.extend(_hosts(reports, name_width, width))
     for report in reports:
         lines.extend(_problems(report, width))
     return "\n".join(lines) + "\n"
+
+
+def _hosts(reports: Sequence[DomainReport], name_width: int, width: int) -> list[str]:
+    """A line per domain naming its zone's DNS host (esm_tui.hosts), NS names escaped."""
+    from esm_tui.hosts.words import host_line
+
+    out = ["", f"{'DOMAIN':<{name_width}} DNS HOST"]
+    for report in reports:
+        domain = _clip(display_safe(report.domain), name_width)
+        text = display_safe(host_line(report.dns_host))
+        out.extend(_wrap(text, width, f"{domain:<{name_width}} ", " " * (name_width + 1)))
+    return out
 
 
 def _problems(report: DomainReport, width: int) -> list[str]:

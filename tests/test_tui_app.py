@@ -531,6 +531,44 @@ async def test_c_copies_the_record_to_publish(config_path: Path) -> None:
         assert app.clipboard == result.fix.record.value
 
 
+async def test_shift_c_copies_the_record_as_zone_file_strings(config_path: Path) -> None:
+    async with settled_app(config_path) as (app, pilot):
+        await select(pilot, app, "late.example")
+        app.query_one("#card-dmarc", RecordCard).focus()
+        await pilot.pause()
+        result = app.monitor.view("late.example", "dmarc").shown
+        assert result is not None and result.fix is not None and result.fix.record is not None
+        await pilot.press("C")
+        value = result.fix.record.value
+        assert app.clipboard == f'"{value}"'  # one string: under 255 bytes
+        assert result.fix.txt_strings == (value,)
+        assert any(n.startswith("Copied the TXT data for _dmarc.late.example.") for n in notes(app))
+
+
+async def test_the_dns_host_on_the_summary_and_its_steps_in_the_detail(
+    config_path: Path, demo_server: DnsServer
+) -> None:
+    """shop.example's zone served by OVHcloud's name servers: the tile names the host, the
+    detail ends with OVHcloud's steps (which stay text: the names come from DNS)."""
+    demo_server.records.replace("shop.example.", "NS", "dns10.ovh.net.", "ns10.ovh.net.")
+    async with settled_app(config_path, (100, 60)) as (app, pilot):
+        await select(pilot, app, "shop.example")
+        summary = app.query_one("#domain-summary")
+        await wait_for(pilot, lambda: "DNS: OVHcloud" in str(summary.border_subtitle or ""))
+        await select(pilot, app, "good.example")
+        await wait_for(pilot, lambda: "DNS: other DNS host" in str(summary.border_subtitle or ""))
+        await open_card(pilot, app, "shop.example", "dmarc")
+        result = app.monitor.view("shop.example", "dmarc").shown
+        assert result is not None and result.fix is not None
+        assert "Log in to the OVHcloud Control Panel and open Web Cloud." in result.fix.host_steps
+        assert "Sub-domain: _dmarc" in result.fix.host_steps
+        assert app.screen.query("#host-steps")
+        app.screen.query_one("#detail").scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "At the DNS host" in text and "Sub-domain: _dmarc" in text
+
+
 async def test_copy_is_greyed_out_without_a_fix(config_path: Path) -> None:
     async with settled_app(config_path) as (app, pilot):
         await select(pilot, app, "good.example")

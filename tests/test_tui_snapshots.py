@@ -17,6 +17,8 @@ from textual.pilot import Pilot
 
 from esm_tui.app import EsmApp
 from esm_tui.config import Config, Settings
+from esm_tui.hosts import host_by_id
+from esm_tui.hosts.attach import with_host_steps
 from esm_tui.model import (
     DomainReport,
     DomainSettings,
@@ -29,6 +31,7 @@ from esm_tui.model import (
     ServerAnswer,
     Severity,
     Status,
+    ZoneHost,
 )
 from esm_tui.widgets.record_card import RecordCard
 from esm_tui.widgets.record_detail import RecordDetailScreen
@@ -106,6 +109,27 @@ def selector(domain: str, name: str, status: str, record: str | None, bits: int 
     }  # fmt: skip
 
 
+#: The name servers each snapshot domain's zone is served by (the summary tile names the host).
+NAME_SERVERS = {
+    "ovh": ("dns10.ovh.net.", "ns10.ovh.net."),
+    "cloudflare": ("celeste.ns.cloudflare.com.", "oswald.ns.cloudflare.com."),
+    "other": ("ns1.example.net.",),
+}
+
+
+def hosted(report: DomainReport, host_id: str) -> DomainReport:
+    """`report` with its zone's DNS host, and that host's steps on its fixes (as checked)."""
+    host = host_by_id(host_id)
+    assert host is not None
+    found = ZoneHost(
+        host_id,
+        None if host_id == "other" else host.name,
+        NAME_SERVERS[host_id],
+        f"{report.domain}.",
+    )
+    return with_host_steps(replace(report, dns_host=found))
+
+
 def good(domain: str = "good.example") -> DomainReport:
     spf = "v=spf1 include:_spf.esm-relay.example -all"
     dmarc = f"v=DMARC1; p=reject; rua=mailto:dmarc@{domain}; adkim=s; aspf=s"
@@ -124,7 +148,7 @@ def good(domain: str = "good.example") -> DomainReport:
                        f"default._bimi.{domain}.",
                        records=(f"v=BIMI1; l=https://{domain}/logo.svg; a=https://{domain}/vmc.pem",)),
     }  # fmt: skip
-    return DomainReport(domain, checks, CHECKED)
+    return hosted(DomainReport(domain, checks, CHECKED), "ovh")
 
 
 def shop(domain: str = "shop.example") -> DomainReport:
@@ -162,7 +186,7 @@ def shop(domain: str = "shop.example") -> DomainReport:
                           f"v=DMARC1; p=quarantine; rua=mailto:dmarc@{domain}")),
         record="v=DMARC1; p=none; pct=50", p="none", pct=50,
     )  # fmt: skip
-    return DomainReport(domain, checks, CHECKED)
+    return hosted(DomainReport(domain, checks, CHECKED), "cloudflare")
 
 
 def broken(domain: str = "broken.example", *, dmarc_unknown: bool = False) -> DomainReport:
@@ -192,7 +216,7 @@ def broken(domain: str = "broken.example", *, dmarc_unknown: bool = False) -> Do
             findings=(Finding(Severity.WARN, "dmarc.dns-failure", "Could not get TXT "
                               f"_dmarc.{domain}.: timeout after 2 s from 127.0.0.1:5353."),),
         )  # fmt: skip
-    return DomainReport(domain, checks, CHECKED)
+    return hosted(DomainReport(domain, checks, CHECKED), "other")
 
 
 class FixedChecks:

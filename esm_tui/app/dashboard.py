@@ -38,6 +38,7 @@ from esm_tui.app.watch_actions import WatchActions
 from esm_tui.config import Config, Settings
 from esm_tui.dns import Server, format_server
 from esm_tui.engine import Engine
+from esm_tui.hosts.words import host_name
 from esm_tui.model import CHECK_NAMES, Status
 from esm_tui.monitor import Change, Clock, Monitor
 from esm_tui.watch import Watches
@@ -66,6 +67,14 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
         Binding("w", "toggle_watch", "Watch", id="watch", tooltip="Recheck every 15 s until OK"),
         Binding("enter", "open_detail", "Detail", id="detail", tooltip="Open the record's detail"),
         Binding("c", "copy_fix", "Copy", id="copy", tooltip="Copy the record to publish"),
+        Binding(
+            "C",
+            "copy_fix_strings",
+            "Copy strings",
+            id="copy-strings",
+            show=False,
+            tooltip="Copy the record's data as quoted ≤ 255-byte strings",
+        ),
         Binding("a", "add_domain", "Add", id="add", tooltip="Add a domain"),
         Binding("d", "remove_domain", "Remove", id="remove", tooltip="Remove the selected domain"),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the domain list"),
@@ -271,7 +280,9 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
         grid.display = True
         empty.display = False
         views = {check: self.monitor.view(name, check) for check in CHECK_NAMES}
-        grid.show(name, views, self.monitor.domain_status(name), self.watches.label(name))
+        report = self.monitor.report(name)
+        host = host_name(report.dns_host) if report is not None else None
+        grid.show(name, views, self.monitor.domain_status(name), self.watches.label(name), host)
 
     def _empty_message(self) -> Content:
         if len(self.monitor):

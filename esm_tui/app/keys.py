@@ -17,6 +17,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 
 from esm_tui.config import Config
+from esm_tui.hosts.steps import rdata_text, txt_strings
 from esm_tui.model import Status
 from esm_tui.monitor import Monitor
 from esm_tui.widgets.dialogs import HelpScreen
@@ -32,6 +33,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("w", "watch the domain: recheck every 15 s until all OK (1 h at most)"),
     ("enter", "in the list: go to the cards; on a card: open its detail"),
     ("c", "copy the value of the record to publish (OSC 52: works over SSH)"),
+    ("C", "copy it as zone-file data: a long TXT value as quoted strings of ≤ 255 bytes"),
     ("a", "add a domain (saved to the config file)"),
     ("d", "remove the selected domain (asks first)"),
     ("/", "filter the domain list (escape clears it)"),
@@ -54,6 +56,11 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("toggle_watch", "Watch domain", "Recheck every 15 s until all records are OK (1 h at most)"),
     ("open_detail", "Open record detail", "Raw records, parsed tags, findings and the fix"),
     ("copy_fix", "Copy fix record", "Copy the value of the record to publish to the clipboard"),
+    (
+        "copy_fix_strings",
+        "Copy fix record as zone-file strings",
+        "Copy the record's data as a zone file writes it: TXT as quoted strings of ≤ 255 bytes",
+    ),
     ("add_domain", "Add domain", "Add a domain to the config file and start watching it"),
     ("remove_domain", "Remove domain", "Remove the selected domain from the config file"),
     ("filter", "Filter domains", "Show only the domains whose name contains some text"),
@@ -100,7 +107,7 @@ class KeyActions:
                 ok = self.selected in self.monitor
             case "open_detail":
                 ok = record is not None and self.monitor.report(record[0]) is not None
-            case "copy_fix":
+            case "copy_fix" | "copy_fix_strings":
                 ok = self._fix_value(record) is not None
             case _:
                 ok = True
@@ -193,6 +200,22 @@ class KeyActions:
         self.copy_to_clipboard(value)
         self.notify(
             f"Copied the {rdtype} value for {name} to the clipboard.",
+            title="Copied",
+            markup=False,
+        )
+
+    def action_copy_fix_strings(self) -> None:
+        fix = self._fix_value(self.current_record())
+        if fix is None:
+            self.notify("Nothing to copy: this record has no fix to publish.", markup=False)
+            return
+        name, rdtype, value = fix
+        data = rdata_text(rdtype, value)
+        count = len(txt_strings(value)) if rdtype.upper() in ("TXT", "SPF") else 0
+        self.copy_to_clipboard(data)
+        what = f"as {count} quoted strings" if count > 1 else "in zone-file form"
+        self.notify(
+            f"Copied the {rdtype} data for {name} {what} to the clipboard.",
             title="Copied",
             markup=False,
         )

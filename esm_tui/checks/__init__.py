@@ -15,6 +15,8 @@ from types import ModuleType
 
 from esm_tui.checks.context import CheckContext
 from esm_tui.dns import eager
+from esm_tui.hosts.attach import with_host_steps
+from esm_tui.hosts.detect import detect_host, domain_query
 from esm_tui.model import (
     CHECK_NAMES,
     DomainReport,
@@ -23,6 +25,7 @@ from esm_tui.model import (
     RecordResult,
     Severity,
     Status,
+    ZoneHost,
 )
 
 Check = Callable[[DomainSettings, CheckContext], Awaitable[RecordResult]]
@@ -90,18 +93,30 @@ async def check_domain(domain: DomainSettings, ctx: CheckContext) -> DomainRepor
     task for them. At 1,000 domains that halved the tasks and loop callbacks (profiled).
     It adds no wait: the report is complete only when the slowest check is.
     """
-    pending = ctx.prefetch(first_queries(domain))
+    # The DNS host's NS question goes with the first ones: no wait of its own.
+    pending = ctx.prefetch([*first_queries(domain), domain_query(domain.name)])
     if pending is not None:
         await pending
     checks = registry()
-    results = await eager.gather(
-        *(_guarded(name, checks[name], domain, ctx) for name in CHECK_NAMES)
+    host, *results = await eager.gather(
+        _host(domain, ctx), *(_guarded(name, checks[name], domain, ctx) for name in CHECK_NAMES)
     )
-    return DomainReport(
+    report = DomainReport(
         domain=domain.name,
         checks=dict(zip(CHECK_NAMES, results, strict=True)),
         checked_at=datetime.now(UTC),
+        dns_host=host,
     )
+    return with_host_steps(report, domain)
+
+
+async def _host(domain: DomainSettings, ctx: CheckContext) -> ZoneHost | None:
+    """The zone's DNS host (esm_tui.hosts.detect); a bug there costs the name, not the check."""
+    try:
+        return await detect_host(domain.name, ctx)
+    except Exception:
+        log.exception("naming the DNS host of %s crashed", domain.name)
+        return None
 
 
 async def _guarded(

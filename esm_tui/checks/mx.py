@@ -407,6 +407,12 @@ def _relay_records(domain: DomainSettings) -> list[FixRecord]:
     ]
 
 
+def relay_records(domain: DomainSettings) -> list[FixRecord]:
+    """Every MX record the relay fix publishes (its `Fix.record` is the first of them):
+    esm_tui.hosts gives the DNS host's steps for the whole set."""
+    return _relay_records(domain)
+
+
 def _relay_fix(domain: DomainSettings, first_step: str) -> Fix:
     records = _relay_records(domain)
     if records:

@@ -40,6 +40,12 @@ class DomainSummary(Widget):
     watch: reactive[str | None] = reactive(None)
     """`watching · 42 min left` while the domain is in watch mode."""
 
+    host: reactive[str | None] = reactive(None)
+    """The zone's DNS host (`OVHcloud`, `other DNS host`, `unknown`), on the bottom border."""
+
+    def watch_host(self, host: str | None) -> None:
+        self.border_subtitle = Content(display_safe(f"DNS: {host}")) if host else None
+
     def watch_status(self, status: Status | None) -> None:
         self.remove_class(*ALL_CLASSES.split())
         self.add_class(css_class(status))
@@ -90,6 +96,7 @@ class CardGrid(Grid):
         views: Mapping[str, CardView],
         status: Status | None,
         watch: str | None = None,
+        host: str | None = None,
     ) -> None:
         """Give every card its view, and the summary tile the domain.
 
@@ -108,6 +115,7 @@ class CardGrid(Grid):
         summary.status = status
         summary.counts = _counts(views)
         summary.watch = watch
+        summary.host = host
 
     def tick(self) -> None:
         """Redraw the relative times ("checked 12 s ago") without new data."""

@@ -345,3 +345,22 @@ def fix_steps(steps: Sequence[str]) -> Table:
     for index, step in enumerate(steps, 1):
         table.add_row(Text(f"{index}."), plain(step))
     return table
+
+
+def txt_strings_table(strings: Sequence[str]) -> Table:
+    """The strings of a long TXT value, one per row: number, size in bytes, the string."""
+    table = Table(
+        box=None,
+        show_header=False,
+        show_edge=False,
+        pad_edge=False,
+        expand=True,
+        padding=(0, 1, 0, 0),
+    )
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(justify="right", no_wrap=True, style="dim")
+    table.add_column(ratio=1, overflow="fold")
+    for index, text in enumerate(strings, 1):
+        size = len(text.encode("utf-8", "surrogateescape"))
+        table.add_row(Text(f"{index}."), Text(f"{size} B"), plain(text))
+    return table

@@ -29,6 +29,7 @@ from esm_tui.widgets.detail_sections import (
     safe,
     spf_tree,
     tags_table,
+    txt_strings_table,
 )
 from esm_tui.widgets.keys_footer import KeysFooter
 from esm_tui.widgets.propagation_view import propagation_matrix, propagation_summary
@@ -92,6 +93,7 @@ def detail_widgets(domain: str, view: CardView, timeline: str | None = None) -> 
     if timeline is not None:
         widgets += section("History", timeline_widget(timeline))
     widgets += _parsed(result)
+    widgets += _host_steps(result)
     return widgets
 
 
@@ -172,9 +174,26 @@ def _fix(result: RecordResult) -> list[Widget]:
         )
         box = block(record, "fix-record")
         box.border_title = "Record to publish"
-        box.border_subtitle = "c copies the value"
+        box.border_subtitle = "c copies the value · C the zone-file strings"
         widgets.append(box)
+    if len(fix.txt_strings) > 1:
+        # Each ≤ 255-byte string on its own line, numbered with its size: what a host that
+        # wants the strings one by one (or quoted, side by side) is given.
+        strings = block(txt_strings_table(fix.txt_strings), "fix-strings")
+        strings.border_title = f"As {len(fix.txt_strings)} strings of at most 255 bytes"
+        strings.border_subtitle = "C copies them, quoted"
+        widgets.append(strings)
+    if fix.host_steps:
+        widgets.append(block(Content.styled("The steps at the DNS host are at the end.", "dim")))
     return section("Fix", *widgets, id="fix")
+
+
+def _host_steps(result: RecordResult) -> list[Widget]:
+    """The fix in the DNS host's words: long, so after the tables (the Fix section says so)."""
+    fix = result.fix
+    if fix is None or not fix.host_steps:
+        return []
+    return section("At the DNS host", block(fix_steps(fix.host_steps)), id="host-steps")
 
 
 class RecordDetailScreen(Screen[None]):
