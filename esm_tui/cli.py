@@ -88,6 +88,9 @@ def _check_parser() -> argparse.ArgumentParser:
         "--selector", metavar="SEL", action="append", default=[], help="DKIM selector (repeatable)"
     )
     parser.add_argument("--json", action="store_true", help="JSON output (SPEC §3)")
+    from esm_tui import check_options
+
+    check_options.add_arguments(parser)
     parser.add_argument(
         "--propagation",
         action="store_true",
@@ -180,6 +183,18 @@ def _domains(values: Sequence[str]) -> list[str]:
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from esm_tui.check_options import demo_config, output_format
+
+    try:
+        args.output = output_format(args)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(str(exc)) from None
+    args.json = args.output == "json"
+    with demo_config(args):
+        return _check(args)
+
+
+def _check(args: argparse.Namespace) -> int:
     from esm_tui import check_jobs, report
     from esm_tui.checks import check_domain
     from esm_tui.checks.context import CheckContext
@@ -217,6 +232,10 @@ def _run_check(args: argparse.Namespace) -> int:
             )
         return report_
 
+    if args.until_ok:
+        from esm_tui.until_ok_cli import run_until_ok_cli
+
+        return _exit_for(run_until_ok_cli(args, names, one, dns, config))
     checked_at = datetime.now(UTC)
     jobs = check_jobs.plan(len(names), args.jobs)
     servers = [format_server(s) for s in dns.nameservers]
@@ -237,7 +256,11 @@ def _run_check(args: argparse.Namespace) -> int:
         gc.disable()
         if settings.history:
             _record_history(reports)
-        if args.json:
+        if args.output == "nagios":
+            from esm_tui import nagios
+
+            sys.stdout.write(nagios.render(reports))
+        elif args.json:
             # Indented, for people at a terminal.
             sys.stdout.write(report.dumps(reports, servers, checked_at, 2))
             sys.stdout.write("\n")
