@@ -67,12 +67,15 @@ async def run_until_ok(
     timeout: float | None,
     on_changes: Callable[[list[Change]], None] | None = None,
     out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> Status:
     """Check `names` until all are done (ok/none) or `timeout` seconds passed."""
     stream = out if out is not None else sys.stdout
+    notes = err if err is not None else sys.stderr
     deadline = None if timeout is None else time.monotonic() + timeout
     statuses: dict[tuple[str, str], Status] = {}
     status = Status.UNKNOWN
+    first = True
     try:
         while True:
             clear_cache()  # every round asks again: the point is to see the change
@@ -84,6 +87,10 @@ async def run_until_ok(
             if found and on_changes is not None:
                 on_changes(found)
             status = worst(statuses.values())
+            if first:
+                # Where it starts, on stderr: stdout keeps to one line per change.
+                _waiting(notes, reports)
+                first = False
             if status in DONE:
                 return status
             if deadline is not None and time.monotonic() >= deadline:
@@ -92,3 +99,14 @@ async def run_until_ok(
             await asyncio.sleep(max(0.0, pause))
     except asyncio.CancelledError:
         return status
+
+
+def _waiting(notes: TextIO, reports: Sequence[DomainReport]) -> None:
+    for report in reports:
+        for name, result in report.checks.items():
+            if result.status not in DONE:
+                notes.write(
+                    f"esm-tui: waiting for {display_safe(report.domain)} {name}: "
+                    f"{result.status} ({display_safe(result.summary)})\n"
+                )
+    notes.flush()
