@@ -233,9 +233,12 @@ def _check(args: argparse.Namespace) -> int:
         return report_
 
     if args.until_ok:
-        from esm_tui.until_ok_cli import run_until_ok_cli
+        from esm_tui.until_ok_cli import NotifyUsageError, run_until_ok_cli
 
-        return _exit_for(run_until_ok_cli(args, names, one, dns, config))
+        try:
+            return _exit_for(run_until_ok_cli(args, names, one, dns, config))
+        except NotifyUsageError as exc:
+            raise UsageError(str(exc)) from None
     checked_at = datetime.now(UTC)
     jobs = check_jobs.plan(len(names), args.jobs)
     servers = [format_server(s) for s in dns.nameservers]

@@ -9,7 +9,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from esm_tui.model import DomainReport, Status
+from esm_tui.notify.sender import NotifyError
+from esm_tui.notify.setup import start_notifications
 from esm_tui.until_ok import run_until_ok
+
+
+class NotifyUsageError(Exception):
+    """Notifications asked for cannot start: the caller prints it as a usage error."""
 
 
 def run_until_ok_cli(
@@ -20,6 +26,21 @@ def run_until_ok_cli(
     config: Any,
 ) -> Status:
     """Run `--until-ok` to its end; the worst status (of the last check at a timeout)."""
-    return asyncio.run(
-        run_until_ok(names, check, dns.clear_cache, every=args.every, timeout=args.timeout)
-    )
+    try:
+        notifications = start_notifications(config.notify, args.notify)
+    except NotifyError as exc:
+        raise NotifyUsageError(str(exc)) from None
+    try:
+        return asyncio.run(
+            run_until_ok(
+                names,
+                check,
+                dns.clear_cache,
+                every=args.every,
+                timeout=args.timeout,
+                on_round=notifications.feed if notifications else None,
+            )
+        )
+    finally:
+        if notifications is not None:
+            notifications.close()

@@ -15,6 +15,7 @@ import platformdirs
 
 from esm_tui.config.errors import ConfigError
 from esm_tui.config.model import Config
+from esm_tui.config.notify_section import validate_notify
 from esm_tui.config.save import fingerprint
 from esm_tui.config.toml_layout import line_col
 from esm_tui.config.validate import Validator
@@ -76,8 +77,10 @@ def parse_config(data: bytes | str, path: Path | None = None) -> Config:
         raise _syntax_error(exc, body, path) from None
     except (ValueError, RecursionError) as exc:  # e.g. an integer of 5000 digits
         raise ConfigError(path, f"cannot parse it: {exc}") from None
-    settings, relay, domains = Validator(path, body).document(document)
-    return Config(settings, relay, domains, path, fingerprint(raw))
+    validator = Validator(path, body)
+    settings, relay, domains = validator.document(document)
+    notify = validate_notify(validator, document)
+    return Config(settings, relay, domains, path, fingerprint(raw), notify=notify)
 
 
 def decode_text(raw: bytes, path: Path | None) -> str:

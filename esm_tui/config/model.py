@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from esm_tui.config.names import normalize_domain, unique
+from esm_tui.config.notify_section import NotifySettings
 from esm_tui.dns import Server
 from esm_tui.model import DomainSettings
 
@@ -58,6 +59,7 @@ class Config:
     path: Path | None = None
     #: sha256 of the file bytes as loaded; None when there was no file.
     fingerprint: str | None = None
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     def domain(self, name: str) -> DomainConfig | None:
         """The configured entry for `name` (any spelling normalize_domain accepts)."""

@@ -18,7 +18,7 @@ from esm_tui.config.toml_layout import BARE_KEY, KeyPath, Layout, scan
 from esm_tui.dns import NameserverError, Server, parse_nameserver
 
 _MISSING: Any = object()
-_TOP_KEYS = ("settings", "relay", "domains")
+_TOP_KEYS = ("settings", "relay", "domains", "notify")
 _SETTINGS_KEYS = (
     "interval", "timeout", "retries", "concurrency", "nameservers", "history", "port",
     "compare_resolvers",
