@@ -113,8 +113,6 @@ def test_nameservers_from_config(zone: Records, dns_server: DnsServer, tmp_path:
         ["example.com"],  # --ip is required
         ["example.com", "--ip", "300.1.1.1"],
         ["example.com", "--ip", "192.0.2.1", "--nameserver", "dns.example"],
-        ["not a domain", "--ip", "192.0.2.1"],
-        ["192.0.2.1", "--ip", "192.0.2.1"],
         ["example.com", "--ip", "192.0.2.1", "--frobnicate"],
         ["example.com", "--ip", "192.0.2.1", "--timeout", "-1"],
         ["example.com", "--ip", "192.0.2.1", "--config", "/nonexistent/esm.toml"],
@@ -125,6 +123,47 @@ def test_bad_arguments_exit_64(args: list[str], tmp_path: Path) -> None:
     assert done.returncode == 64, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr and done.stderr.strip()
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("domain", "helo"),
+    [
+        ("not a domain", None),
+        ("192.0.2.1", None),
+        ("[192.0.2.1]", None),
+        ("a..example.com", None),
+        ("x" * 64 + ".example.com", None),
+        ("localhost", "localhost"),
+    ],
+)
+def test_malformed_names_give_none_not_a_usage_error(
+    domain: str, helo: str | None, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """RFC 7208 §4.3: check_host() answers `none` for a malformed name; so does the command."""
+    extra = ["--helo", helo] if helo else []
+    done = _run(
+        domain, "--ip", "192.0.2.1", "--sender", "", *extra,
+        "--nameserver", dns_server.address, "--json", tmp_path=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    data = json.loads(done.stdout)
+    assert data["result"] == "none" and "not a valid domain name (§4.3)" in data["reason"]
+    assert data["dns_lookups"] == 0
+
+
+def test_sender_is_read_as_a_mail_from(
+    zone: Records, dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """An empty --sender is the null reverse-path (postmaster@HELO); "@d" gets "postmaster"."""
+    for sender, expected in (
+        ("", "postmaster@mail.example.com"),
+        ("@example.com", "postmaster@example.com"),
+    ):
+        done = _run(
+            "example.com", "--ip", "192.0.2.1", "--sender", sender, "--helo", "mail.example.com",
+            "--nameserver", dns_server.address, "--json", tmp_path=tmp_path,
+        )  # fmt: skip
+        assert json.loads(done.stdout)["sender"] == expected, done.stderr
 
 
 def test_malformed_config_exits_64_with_location(tmp_path: Path) -> None:

@@ -3,6 +3,13 @@
 Prints the result, the exp= explanation (for fail) and the chain of terms that decided it;
 exit 0 on pass, 1 on any other result, 64 on bad arguments or a bad config. Everything that
 came from DNS is printed through display_safe(): records may hold terminal escapes.
+
+A malformed DOMAIN or HELO name (an empty label, a label over 63 characters, a single
+label, a domain literal such as `[192.0.2.1]`) is not a usage error: RFC 7208 §4.3 makes
+check_host() return `none` for it, and a receiver given that name would do the same, so
+the command prints that result and its reason (exit 1). `--sender` is read as a MAIL FROM
+is (§2.4, §4.3): empty means the null reverse-path (postmaster@HELO), a missing
+local-part becomes "postmaster".
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from esm_tui.dns import Dns, NameserverError, Server, format_server, parse_nameserver
-from esm_tui.spf.evaluate import SpfResult, check_host, client_address
+from esm_tui.spf.evaluate import SpfResult, check_host, client_address, spf_identity
 from esm_tui.text import display_safe
 
 EX_USAGE = 64
@@ -71,8 +78,8 @@ def run_spf_eval(argv: Sequence[str]) -> int:
     except _UsageError as exc:
         print(f"esm-tui spf-eval: {exc}", file=sys.stderr)
         return EX_USAGE
-    sender = args.sender if args.sender is not None else f"postmaster@{domain}"
     helo = args.helo if args.helo is not None else domain
+    sender = f"postmaster@{domain}" if args.sender is None else spf_identity(args.sender, helo)[0]
     resolver = Dns(nameservers, timeout=timeout, retries=retries)
     try:
         result = asyncio.run(check_host(ip, domain, sender, helo, resolver))
@@ -96,8 +103,9 @@ def _settings(args: argparse.Namespace) -> tuple[str, str, list[Server], float, 
 
     try:
         domain = normalize_domain(args.domain)
-    except DomainNameError as exc:
-        raise _UsageError(str(exc)) from None
+    except DomainNameError:
+        # §4.3: check_host() itself answers `none` (with the reason) for a malformed name.
+        domain = args.domain.strip()
     try:
         ip = str(client_address(args.ip.strip()))
     except ValueError:
