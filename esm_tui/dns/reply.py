@@ -70,7 +70,7 @@ class Question:
 class RRs:
     """An RRset as the DNS layer reads it: owner, class, type, TTL and the records."""
 
-    __slots__ = ("_raw", "name", "rdatas", "rdclass", "rdtype", "ttl")
+    __slots__ = ("_keys", "_raw", "name", "rdatas", "rdclass", "rdtype", "ttl")
 
     def __init__(self, name: dns.name.Name, rdclass: int, rdtype: int, ttl: int) -> None:
         self.name = name
@@ -78,39 +78,32 @@ class RRs:
         self.rdtype = rdtype
         self.ttl = ttl
         self.rdatas: list[dns.rdata.Rdata | Record] = []
-        self._raw: list[bytes] = []
+        #: The records' bytes as on the wire, and their canonical forms (RFC 4034 §6.2):
+        #: a duplicate is found by set lookups. Comparing each record with every earlier
+        #: one was quadratic: a 64 KB reply holds thousands of records.
+        self._raw: set[bytes] = set()
+        self._keys: set[bytes] = set()
 
     def add(self, rdata: dns.rdata.Rdata | Record, raw: bytes, ttl: int) -> None:
         """Rdataset.add's rules: TTL minimization, no duplicates, singletons replaced.
 
-        `raw` is the record's data as it was on the wire, to tell most records apart
-        without rendering both to canonical form as `Rdata.__eq__` does.
+        `raw` is the record's data as it was on the wire: the same bytes at the same place
+        in one message are the same record, without rendering it to canonical form.
         """
         if ttl < self.ttl:
             self.ttl = ttl
         if self.rdtype in _SINGLETONS:
-            self.rdatas, self._raw = [rdata], [raw]
+            self.rdatas, self._raw, self._keys = [rdata], {raw}, set()
             return
-        for index, other in enumerate(self._raw):
-            if not self._distinct(raw, other, rdata, self.rdatas[index]):
-                return
+        if raw in self._raw:
+            return
+        # Types without names inside: the canonical form is the wire form.
+        key = raw if self.rdtype in _NAMELESS else _canonical(rdata)
+        if key in self._keys:
+            return
+        self._raw.add(raw)
+        self._keys.add(key)
         self.rdatas.append(rdata)
-        self._raw.append(raw)
-
-    def _distinct(
-        self,
-        raw: bytes,
-        other_raw: bytes,
-        rdata: dns.rdata.Rdata | Record,
-        other: dns.rdata.Rdata | Record,
-    ) -> bool:
-        if raw == other_raw:
-            return False  # the same bytes at the same place in one message: the same record
-        if self.rdtype in _NAMELESS:
-            return True  # the canonical form is the wire form: different bytes, different
-        if self.rdtype == dns.rdatatype.MX and raw[:2] != other_raw[:2]:
-            return True  # different preference
-        return rdata != other  # names inside: compared in canonical form, as a set would
 
     def __len__(self) -> int:
         return len(self.rdatas)
@@ -120,6 +113,13 @@ class RRs:
 
     def __getitem__(self, index: int) -> dns.rdata.Rdata | Record:
         return self.rdatas[index]
+
+
+def _canonical(rdata: dns.rdata.Rdata | Record) -> bytes:
+    """The record's canonical form (names lower-cased, uncompressed), as a set compares."""
+    if isinstance(rdata, Record):
+        return rdata.digest()
+    return rdata.to_digestable(dns.name.root)
 
 
 #: Types whose canonical form (RFC 4034 §6.2) is their wire form: no domain names inside.

@@ -40,8 +40,10 @@ __all__ = [
 
 #: RFC 7208 §3.4: keep a record under 450 octets so the reply fits in 512-byte UDP.
 SIZE_ADVICE = 450
+#: The colon class is left out before the first colon: with it, two stars over the same
+#: characters around a colon backtracked quadratically (28 s on `a:` + 30,000 colons).
 _NAME_WITH_ADDRESS = re.compile(
-    r"([+\-~?]?)(a|mx):([0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)(/[0-9]+)?\Z", re.I
+    r"([+\-~?]?)(a|mx):([0-9.]+|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)(/[0-9]+)?\Z", re.I
 )
 _IP_WRONG_FAMILY = re.compile(r"([+\-~?]?)(ip4|ip6):([^/]+)(/[0-9]+)?\Z", re.I)
 _ALL_WITH_JUNK = re.compile(r"([+\-~?]?)all[^A-Za-z0-9]+\Z", re.I)
