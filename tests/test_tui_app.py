@@ -20,6 +20,7 @@ import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.worker import WorkerState
+from waiting import until
 
 from esm_tui.app import EsmApp, run_dashboard
 from esm_tui.config import Config, DomainConfig, Relay, Settings, load_config
@@ -101,16 +102,16 @@ def make_app(path: Path, **kwargs: object) -> EsmApp:
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str = "") -> None:
-    """Let the app run until `condition` holds (no fixed sleeps: a bounded number of turns)."""
-    for _ in range(400):
-        if condition():
-            return
-        await pilot.pause(0.025)
+    """Let the app run until `condition` holds (see tests/waiting.py: a deadline, not turns)."""
     app = pilot.app
-    raise AssertionError(
-        f"timed out waiting for {what or condition}: {app.screen_stack} {app.screen.children}"
-        f" {list(app.screen.query('#detail > *'))} {getattr(app.screen, 'view', None)}"
-    )
+
+    def state() -> str:
+        return (
+            f"{app.screen_stack} {app.screen.children} {list(app.screen.query('#detail > *'))}"
+            f" {getattr(app.screen, 'view', None)}"
+        )
+
+    await until(pilot, condition, str(what or condition), state=state)
 
 
 def all_checked(app: EsmApp) -> Callable[[], bool]:
@@ -397,7 +398,12 @@ async def test_a_dead_engine_makes_the_cards_stale_and_the_next_check_restarts_i
         demo_server.delay = 0
         await wait_for(pilot, lambda: not app.monitor.recheck_pending("good.example"))
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.engine.starts == 2, "a new engine")
+        await until(
+            pilot,
+            lambda: app.engine.starts >= 2 and app.engine.pid not in (None, pid),
+            "a new engine",
+            state=lambda: f"starts={app.engine.starts} pid={app.engine.pid} (was {pid})",
+        )
         await wait_for(pilot, lambda: view().stale_reason is None and view().latest, "fresh")
         assert view().latest.status == Status.OK  # type: ignore[union-attr]
         assert app.engine.pid not in (None, pid)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import weakref
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Header
 from textual.widgets._footer import FooterKey
+from waiting import until
 
 from esm_tui.app import EsmApp
 from esm_tui.app.check_runner import DomainChecked
@@ -26,6 +28,7 @@ from esm_tui.widgets.card_grid import CardGrid, _reads_the_same
 from esm_tui.widgets.domain_list import DomainList, DomainRow
 from esm_tui.widgets.keys_footer import KeysFooter
 from esm_tui.widgets.record_detail import RecordDetailScreen
+from esm_tui.widgets.watchers import is_live
 
 
 class CountingList(DomainList):
@@ -241,15 +244,23 @@ async def test_closed_detail_screens_do_not_stay_alive() -> None:
     )
     app = EsmApp(config, checker=checker, watch_config=False)
     async with app.run_test(size=(100, 40)) as pilot:
-        while app.monitor.report("a.example") is None:
-            await pilot.pause(0.05)
+        await until(pilot, lambda: app.monitor.report("a.example") is not None, "the check")
         app.card_grid.card("spf").focus()
+        closed: list[weakref.ref[Header]] = []
         for _ in range(8):
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, RecordDetailScreen)
+            closed.append(weakref.ref(app.screen.query_one(Header)))
             await pilot.press("escape")
             await pilot.pause()
+        # A popped screen is removed in the background: its Header is closing only some
+        # turns later (on a loaded machine, after the tick below had already run).
+        await until(
+            pilot,
+            lambda: all(h() is None or not is_live(h()) for h in closed),
+            "the detail screens to close",
+        )
         app._tick()  # the once-a-second tick drops the watchers of closed screens
         await pilot.pause()
         gc.collect()

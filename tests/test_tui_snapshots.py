@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from textual.pilot import Pilot
+from waiting import until
 
 from esm_tui.app import EsmApp
 from esm_tui.config import Config, Settings
@@ -283,15 +284,12 @@ def snapshot_app(domains: tuple[str, ...] = ("good.example", "shop.example", "br
 
 
 async def settle(pilot: Pilot, app: EsmApp, checks: int) -> None:
-    for _ in range(400):
+    def settled() -> bool:
         pending = any(app.monitor.view(d, "mx").propagation_pending for d in app.monitor.domains)
-        if (
-            app.monitor.checks_started >= checks
-            and not app.monitor.running_checks()
-            and not pending
-        ):
-            break
-        await pilot.pause(0.02)
+        started = app.monitor.checks_started
+        return started >= checks and not app.monitor.running_checks() and not pending
+
+    await until(pilot, settled, f"{checks} checks", state=lambda: app.monitor.checks_started)
     assert app.monitor.checks_started == checks
 
 
@@ -314,11 +312,11 @@ def prepare(
             app.query_one(f"#card-{detail}", RecordCard).focus()
             await pilot.pause()
             await pilot.press("enter")
-            for _ in range(200):
-                screen = app.screen
-                if isinstance(screen, RecordDetailScreen) and screen.query(".title"):
-                    break
-                await pilot.pause(0.02)
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, RecordDetailScreen) and app.screen.query(".title"),
+                "the detail screen",
+            )
         app._tick()
         await pilot.pause()
         app.clear_notifications()
