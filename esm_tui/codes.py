@@ -19,6 +19,11 @@ COMMON = {
     "SERVFAIL, REFUSED, network error): the record is `unknown`, never red.",
     "internal-error": "esm-tui itself failed while checking this record (a bug: please "
     "report it); the other records are still checked.",
+    "took-too-long": "The check ran past its bound (a step over 5 s of CPU, or the whole "
+    "check over 10 × the resolver's timeout × tries): the record is `unknown`, the other "
+    "records and domains are still checked.",
+    "findings-capped": "More findings of one code than are worth reading: the first ones are "
+    "listed and this finding says how many more there were.",
 }
 
 #: The table sits between these lines of the page; the rest of the page is prose.

@@ -3,6 +3,9 @@
 Textual and Rich drop only a few control characters (BEL, BS, VT, FF, CR); ESC, the C1
 range and the bidi overrides would reach the terminal. Every string that came from DNS
 goes through `display_safe()` before any widget, table or `check` output sees it.
+
+Bounded work (issue 19): one pass per string, one set lookup per character; a string
+without any unsafe character is returned as it came (no copy).
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from types import ModuleType
 
 from esm_tui.checks.context import CheckContext
+from esm_tui.checks.limits import capped
+from esm_tui.checks.watchdog import TookTooLong, bounded, wall_bound
 from esm_tui.dns import eager
 from esm_tui.hosts.attach import with_host_steps
 from esm_tui.hosts.detect import detect_host, domain_query
@@ -123,7 +125,27 @@ async def _guarded(
     name: str, check: Check, domain: DomainSettings, ctx: CheckContext
 ) -> RecordResult:
     try:
-        return await check(domain, ctx)
+        result = await bounded(check(domain, ctx), wall_bound(ctx.dns.timeout, ctx.dns.retries))
+        return capped(result)
+    except TookTooLong as exc:
+        log.warning("check %s of %s stopped: %s", name, domain.name, exc.what)
+        qname, qtype = _QUERY[name]
+        return RecordResult(
+            check=name,
+            status=Status.UNKNOWN,
+            summary="the check took too long",
+            query_name=qname.format(d=domain.name),
+            query_type=qtype,
+            findings=(
+                Finding(
+                    Severity.WARN,
+                    f"{name}.took-too-long",
+                    f"esm-tui stopped checking this record: {exc.what}. The other records "
+                    "and domains were checked; esm-tui will try again on the next check. "
+                    "If it keeps happening, please report it with the record.",
+                ),
+            ),
+        )
     except Exception as exc:
         log.exception("check %s of %s crashed", name, domain.name)
         qname, qtype = _QUERY[name]

@@ -32,6 +32,7 @@ from esm_tui.spf.judge import (
 )
 from esm_tui.spf.mechanisms import IpAddress
 from esm_tui.spf.parse import is_spf_record, parse_lenient
+from esm_tui.spf.record_size import judge_size
 from esm_tui.spf.tree import walk_target, walk_tree
 from esm_tui.spf.tree_model import TreeNode
 
@@ -115,6 +116,7 @@ async def _check(
     else:
         record_text, draft_text = spf[0]
         parsed = judge_syntax(verdict, draft_text)
+        judge_size(verdict, draft_text)
         tree = draft_tree = await walk_tree(ctx, name, record_text, parsed)
         judge_tree(verdict, tree, parsed)
     relay = await relay_task

@@ -3,6 +3,11 @@
 Parsing is pure and total (a value or `SpfSyntaxError`). Expansion is async only because
 the `p` macro needs DNS (the validated name of the client address), which the caller
 supplies as a coroutine function so this module does no I/O itself.
+
+Bounded work (issue 19): `_scan` reads a macro string once, character by character;
+the top label and the address hint of a domain-spec are judged with set membership and
+`str.partition`, not with patterns. The `re.fullmatch` it replaced backtracked over runs
+of `:` (30,000 colons: 25 s); now that input takes milliseconds.
 """
 
 from __future__ import annotations

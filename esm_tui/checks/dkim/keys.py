@@ -4,6 +4,10 @@
 (attacker-controlled) input. `judge_key` turns what it finds into a selector's findings: no
 p=, a revoked (empty) key, a key that does not decode as its declared type (RFC 6376
 §3.6.1, RFC 8463 §4.2), an RSA size verifiers reject or should not be given (RFC 8301 §3.2).
+
+Bounded work (issue 19): the key is base64-decoded once (whitespace removed by one
+split/join), then handed to `cryptography`, whose DER parser is linear; an RSA key is
+loaded at most twice (SubjectPublicKeyInfo, then PKCS#1).
 """
 
 from __future__ import annotations

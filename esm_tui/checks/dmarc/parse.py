@@ -8,6 +8,12 @@ default values", so a bad *value* is not fatal: it is kept in `DmarcRecord.probl
 tag falls back to its default. What makes the tag-list itself unreadable is a syntax error:
 a record that does not start with `v=DMARC1`, a term without `=`, a tag name that is not
 letters, or a tag given twice (RFC 6376 §3.2, whose tag-list syntax DMARC uses).
+
+Bounded work (issue 19): the tag-list is split once at `;` and each URI list once at
+`,`; every pattern below is anchored with one quantifier per class, so each tag and URI is
+read in linear time and the record in time linear in its length. The number of findings
+a record can produce is capped by checks/limits.py (30,000 empty URIs are counted, not
+listed).
 """
 
 from __future__ import annotations
