@@ -48,14 +48,28 @@ def test_until_ok_gives_up_at_the_timeout_with_the_worst_status(env) -> None:
     assert result.returncode == 2
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_ends_it_cleanly_with_the_current_worst_status(env) -> None:
     args = ["check", "--demo", "broken.example", "--until-ok", "--every", "30"]
     with subprocess.Popen(
-        ESM + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        ESM + args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # A shell's background job (CI may run the suite as one) starts with SIGINT
+        # ignored, and Python then keeps it ignored: give the child Ctrl-C as a terminal would.
+        preexec_fn=_default_sigint,
     ) as proc:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()  # the first round is done: it says what it waits for
-        assert line.startswith("esm-tui: waiting for broken.example mx: fail")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 2
-        assert "Traceback" not in proc.stderr.read()
+        try:
+            assert proc.stderr is not None
+            line = proc.stderr.readline()  # the first round is done: it says what it waits for
+            assert line.startswith("esm-tui: waiting for broken.example mx: fail")
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=10) == 2
+            assert "Traceback" not in proc.stderr.read()
+        finally:
+            proc.kill()  # a failed assertion must not leave `with` waiting for it forever
