@@ -139,6 +139,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+#: The exit status of a program killed by SIGPIPE (128 + 13), as `head` leaves `cat`:
+#: shells and monitoring read it as "the reader left", never as a check's warn (1).
+READER_GONE = 141
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed early (`esm-tui check | head -1`): end quietly, as other
+    command-line tools do. stdout is pointed at /dev/null so that the interpreter's last
+    flush at exit does not raise the same error again (Python's documented recipe)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no real file (tests): nothing to flush
+        pass
+    return READER_GONE
 
 
 def _load(path_arg: str | None, *, strict: bool = False):
