@@ -82,6 +82,10 @@ class KeyActions:
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what a screen does not offer; grey out (None) what does not apply now."""
+        if getattr(self, "_exit", False):
+            # Quitting: keys typed in the same burst as `q` (`qa` arrives as one read over
+            # SSH) must not open a dialog on a screen that is being torn down.
+            return False
         if action not in _ACTIONS:
             return True
         if not self._has_screen:  # not started yet, or shutting down
