@@ -37,6 +37,8 @@ class Relay:
     spf_include: tuple[str, ...] = ()
     spf_ips: tuple[str, ...] = ()
     dkim_selectors: tuple[str, ...] = ()
+    #: The `preset` its values came from ("" for none): config/presets.py.
+    preset: str = ""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 from esm_tui.config.errors import ConfigError, DomainNameError
 from esm_tui.config.model import DomainConfig, Relay, Settings
 from esm_tui.config.names import mx_pattern, network, normalize_domain, normalize_selector
+from esm_tui.config.presets import PRESETS, apply_preset
 from esm_tui.config.toml_layout import BARE_KEY, KeyPath, Layout, scan
 from esm_tui.dns import NameserverError, Server, parse_nameserver
 
@@ -23,7 +24,7 @@ _SETTINGS_KEYS = (
     "interval", "timeout", "retries", "concurrency", "nameservers", "history", "port",
     "compare_resolvers",
 )  # fmt: skip
-_RELAY_KEYS = ("mx", "spf_include", "spf_ips", "dkim_selectors")
+_RELAY_KEYS = ("preset", "mx", "spf_include", "spf_ips", "dkim_selectors")
 _DOMAIN_KEYS = ("name", "dkim_selectors", "bimi", "mx", "spf_include", "spf_ips")
 
 
@@ -100,13 +101,21 @@ class Validator:
 
     def relay(self, table: dict) -> Relay:
         self.known_keys(table, ("relay",), _RELAY_KEYS)
-        return Relay(
-            mx=self.strings(table, ("relay", "mx"), mx_pattern) or (),
-            spf_include=self.strings(table, ("relay", "spf_include"), normalize_domain) or (),
-            spf_ips=self.strings(table, ("relay", "spf_ips"), network) or (),
-            dkim_selectors=self.strings(table, ("relay", "dkim_selectors"), normalize_selector)
-            or (),
-        )
+        own = {
+            "mx": self.strings(table, ("relay", "mx"), mx_pattern),
+            "spf_include": self.strings(table, ("relay", "spf_include"), normalize_domain),
+            "spf_ips": self.strings(table, ("relay", "spf_ips"), network),
+            "dkim_selectors": self.strings(table, ("relay", "dkim_selectors"), normalize_selector),
+        }
+        preset = table.get("preset")
+        if preset is not None:
+            if not isinstance(preset, str):
+                raise self.error(("relay", "preset"), f"must be a string, not {_describe(preset)}")
+            if preset not in PRESETS:
+                known = ", ".join(f'"{name}"' for name in PRESETS)
+                raise self.error(("relay", "preset"), f"unknown preset {preset!r} (known: {known})")
+            return apply_preset(preset, own)
+        return Relay(**{key: value or () for key, value in own.items()})
 
     def domains(self, data: dict) -> tuple[DomainConfig, ...]:
         entries = data.get("domains", [])
