@@ -254,9 +254,19 @@ class RecordDetailScreen(Screen[None]):
             return
         scroll = self.query_one("#detail", VerticalScroll)
         y = scroll.scroll_y
+        at_end = 0 < scroll.max_scroll_y <= y  # reading the end: stay at the end
         await scroll.remove_children()
         await scroll.mount_all(detail_widgets(self.domain, view, self.timeline))
-        scroll.scroll_to(y=y, animate=False, immediate=True)
+
+        # Only once the new contents are laid out: before, the container is as short as an
+        # empty one and any position is clamped to the top (the jump issue 17 item 4 saw).
+        def restore() -> None:
+            if at_end:
+                scroll.scroll_end(animate=False, immediate=True)
+            else:
+                scroll.scroll_to(y=y, animate=False, immediate=True)
+
+        self.call_after_refresh(restore)
 
     def tick(self, view: CardView) -> None:
         """Redraw only "checked 12 s ago · next in 4 min"."""
