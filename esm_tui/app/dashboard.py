@@ -78,6 +78,9 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
         Binding("a", "add_domain", "Add", id="add", tooltip="Add a domain"),
         Binding("d", "remove_domain", "Remove", id="remove", tooltip="Remove the selected domain"),
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the domain list"),
+        Binding("s", "cycle_sort", "Sort", id="sort", show=False, tooltip="Cycle the sort"),
+        Binding("n", "next_problem", "Next", id="next", show=False, tooltip="Next not OK"),
+        Binding("N", "previous_problem", "Prev", id="prev", show=False, tooltip="Previous not OK"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Show the keys"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit esm-tui"),
     ]
@@ -157,7 +160,6 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
 
     def on_mount(self) -> None:
         self.sub_title = self._resolver_title()
-        self.domain_list.border_title = "Domains"
         self._sync_domains()
         self.set_interval(1.0, self._tick)
         if self._watch_config:

@@ -20,6 +20,7 @@ from esm_tui.config import Config
 from esm_tui.hosts.steps import rdata_text, txt_strings
 from esm_tui.model import Status
 from esm_tui.monitor import Monitor
+from esm_tui.triage import SORTS, next_problem, next_sort
 from esm_tui.widgets.dialogs import HelpScreen
 from esm_tui.widgets.domain_list import FilterInput
 from esm_tui.widgets.record_detail import RecordDetailScreen
@@ -36,13 +37,13 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("C", "copy it as zone-file data: a long TXT value as quoted strings of ≤ 255 bytes"),
     ("a", "add a domain (saved to the config file)"),
     ("d", "remove the selected domain (asks first)"),
-    ("/", "filter the domain list (escape clears it)"),
+    ("/", "filter by name or status (/fail /warn /?); escape clears"),
+    ("s n N", "sort the list; next / previous domain not OK; j k g G move"),
     ("arrows", "move between domains, or between cards"),
     ("tab", "switch between the domain list and the cards"),
     ("escape", "back from a detail or a dialog"),
     ("ctrl+p", "command palette: every action by name"),
-    ("?", "this help"),
-    ("q", "quit"),
+    ("? / q", "this help / quit"),
 )
 HELP_NOTES = (
     "The mouse works too: click a domain, a card or a key in the footer.",
@@ -64,9 +65,22 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("add_domain", "Add domain", "Add a domain to the config file and start watching it"),
     ("remove_domain", "Remove domain", "Remove the selected domain from the config file"),
     ("filter", "Filter domains", "Show only the domains whose name contains some text"),
+    ("cycle_sort", "Sort domains", "As configured, by name, or worst first"),
+    ("next_problem", "Next domain not OK", "Jump to the next domain that fails or warns"),
+    ("previous_problem", "Previous domain not OK", "Jump to the previous one that is not OK"),
     ("help", "Show keys", "The keys of the dashboard"),
 )
-_DASHBOARD_ONLY = frozenset({"add_domain", "remove_domain", "filter", "open_detail"})
+_DASHBOARD_ONLY = frozenset(
+    {
+        "add_domain",
+        "remove_domain",
+        "filter",
+        "open_detail",
+        "cycle_sort",
+        "next_problem",
+        "previous_problem",
+    }
+)
 _ACTIONS = frozenset({action for action, _, _ in PALETTE} | {"quit"})
 
 
@@ -105,7 +119,7 @@ class KeyActions:
                 ok = domain is not None and not self.monitor.recheck_pending(domain)
             case "toggle_watch":
                 ok = record is not None
-            case "recheck_all" | "filter":
+            case "recheck_all" | "filter" | "cycle_sort" | "next_problem" | "previous_problem":
                 ok = len(self.monitor) > 0
             case "remove_domain":
                 ok = self.selected in self.monitor
@@ -176,6 +190,27 @@ class KeyActions:
         name = record[0]
         self._start_worker(name, fresh=True)
         self._update_bindings()
+
+    def action_cycle_sort(self) -> None:
+        domains = self.domain_list
+        domains.sort_mode = next_sort(domains.sort_mode)
+        self.notify(f"Domains sorted {SORTS[domains.sort_mode]}.", markup=False, timeout=2)
+
+    def action_next_problem(self) -> None:
+        self._jump_to_problem(1)
+
+    def action_previous_problem(self) -> None:
+        self._jump_to_problem(-1)
+
+    def _jump_to_problem(self, step: int) -> None:
+        domains = self.domain_list
+        target = next_problem(domains.visible, self.monitor.domain_status, self.selected, step)
+        if target is None:
+            shown = "listed " if domains.filter_text else ""
+            self.notify(f"Every {shown}domain is OK (or not checked yet).", markup=False)
+            return
+        domains.select(target)
+        domains.focus()
 
     def action_recheck_all(self) -> None:
         started = [n for n in self.monitor.domains if self.monitor.begin_recheck(n)]

@@ -1,4 +1,8 @@
-"""The sidebar: every domain with its overall status, filterable.
+"""The sidebar: every domain with its overall status, filterable and sortable.
+
+Its header counts the domains by status; `/` filters by name or by a status word, `s`
+(the app's key) cycles the sort, `j`/`k`/`g`/`G` move as in other terminal tools
+(esm_tui/triage.py holds the rules).
 
 Moving the highlight selects the domain whose cards are shown (as in k9s or lazygit, no
 extra keypress); `enter` on a domain moves the focus into its cards.
@@ -6,6 +10,7 @@ extra keypress); `enter` on a domain moves the focus into its cards.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -22,6 +27,7 @@ from textual.widgets.option_list import Option
 
 from esm_tui.model import Status
 from esm_tui.text import display_safe
+from esm_tui.triage import SORTS, counts_title, filtered, sorted_rows, status_filter
 from esm_tui.widgets.status import badge
 
 
@@ -70,7 +76,16 @@ class DomainList(OptionList):
     # between are redrawn (see watch_highlighted).
     highlighted: reactive[int | None] = reactive(None, repaint=False)
     filter_text: reactive[str] = reactive("")
-    """Only domains containing this text (case-insensitive) are listed."""
+    """Only domains containing this text (case-insensitive), or of this status word, are listed."""
+    sort_mode: reactive[str] = reactive("config")
+    """One of triage.SORTS: as configured, by name, worst first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "first", "First", show=False),
+        Binding("G", "last", "Last", show=False),
+    ]
 
     class Selected(Message):
         """The highlighted domain changed (None: the list is empty)."""
@@ -102,6 +117,7 @@ class DomainList(OptionList):
         #: Rows whose prompt is out of date (they changed off screen; see _replace_line).
         self._stale: set[str] = set()
         self._selected: str | None = None
+        self._counts: Counter[Status | None] = Counter()
 
     @property
     def selected(self) -> str | None:
@@ -120,6 +136,8 @@ class DomainList(OptionList):
         """New statuses or a new set of domains; keeps the highlight where it was."""
         self._rows = list(rows)
         self._index = {r.name: i for i, r in enumerate(self._rows)}
+        self._counts = Counter(r.status for r in self._rows)
+        self._title()
         self._rebuild()
 
     def update_row(self, row: DomainRow) -> bool:
@@ -134,6 +152,15 @@ class DomainList(OptionList):
             return False
         self._by_name[row.name] = row
         self._rows[self._index[row.name]] = row
+        if old.status != row.status:
+            self._counts[old.status] -= 1
+            self._counts[row.status] += 1
+            self._title()
+            if self.sort_mode == "worst" or status_filter(self.filter_text) is not None:
+                self._rebuild()  # the row may move, come or go
+                if row.name in self._visible_set:
+                    self._replace_line(row)
+                return True
         if row.name not in self._visible_set:
             return False
         self._replace_line(row)
@@ -220,13 +247,24 @@ class DomainList(OptionList):
     def watch_filter_text(self) -> None:
         self._rebuild()
 
+    def watch_sort_mode(self) -> None:
+        self.border_subtitle = "" if self.sort_mode == "config" else SORTS[self.sort_mode]
+        self._rebuild()
+
+    def on_mount(self) -> None:
+        self._title()
+
+    def _title(self) -> None:
+        self.border_title = counts_title(self._counts, len(self._rows))
+
     def select(self, domain: str) -> None:
         if domain in self._shown:
             self.highlighted = self._shown.index(domain)
 
     def _rebuild(self) -> None:
-        needle = self.filter_text.strip().lower()
-        rows = [r for r in self._rows if needle in r.name.lower()]
+        rows = sorted_rows(
+            filtered(self._rows, self.filter_text, _name, _status), self.sort_mode, _name, _status
+        )
         names = [r.name for r in rows]
         old = self._by_name
         self._by_name = {r.name: r for r in self._rows}
@@ -263,6 +301,14 @@ class DomainList(OptionList):
         event.stop()
         if event.option.id is not None:
             self.post_message(self.Entered(event.option.id))
+
+
+def _name(row: DomainRow) -> str:
+    return row.name
+
+
+def _status(row: DomainRow) -> Status | None:
+    return row.status
 
 
 class FilterInput(Input):
