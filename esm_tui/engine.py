@@ -24,6 +24,7 @@ requests in flight fail with `EngineError` and the next request starts a new one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
@@ -258,10 +259,8 @@ class Engine:
         """From a thread: run `callback(*args)` on the event loop, if there is one still."""
         loop = self._loop
         if loop is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
                 loop.call_soon_threadsafe(callback, *args)
-            except RuntimeError:  # the loop has closed
-                pass
 
     def start(self) -> None:
         """Start the engine process now (it imports its modules meanwhile) rather than

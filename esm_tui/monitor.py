@@ -15,6 +15,7 @@ recheck (or `R` on every domain) does not bunch the domains together again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -179,10 +180,8 @@ class Monitor:
                 return
             state = self._domains[name]
             state.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     def _wake_all(self) -> None:
         for state in self._domains.values():

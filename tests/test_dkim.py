@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import Iterator
 
@@ -232,18 +233,14 @@ def test_decode_key_type_mismatch(keys: dict[str, str]) -> None:
 
 @given(st.sampled_from(["rsa", "ed25519", "x"]), st.binary(max_size=300))
 def test_decode_key_is_total(key_type: str, data: bytes) -> None:
-    try:
+    with contextlib.suppress(DkimKeyError):
         decode_key(key_type, _b64(data))
-    except DkimKeyError:
-        pass
 
 
 @given(st.text(max_size=80))
 def test_decode_key_is_total_on_text(text: str) -> None:
-    try:
+    with contextlib.suppress(DkimKeyError):
         decode_key("rsa", text)
-    except DkimKeyError:
-        pass
 
 
 # -- the check: good keys -----------------------------------------------------------------

@@ -18,6 +18,7 @@ import dns.wire
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from waiting import eventually
 
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
@@ -168,7 +169,8 @@ async def test_closing_cancels_the_askers_of_questions_in_flight(
     dns_server.delay = 0.5
     client = Dns([dns_server.server], timeout=2, retries=0, concurrency=4)
     askers = [asyncio.ensure_future(client.query(f"n{i}.example.com", "A")) for i in range(6)]
-    await asyncio.sleep(0.05)  # four in flight, two queued for a slot
+    # four in flight (the server has them), two queued for a slot
+    await eventually(lambda: sum(dns_server.queries.values()) == 4, "four queries in flight")
     client.close()
     done = await asyncio.gather(*askers, return_exceptions=True)
     assert sum(isinstance(d, asyncio.CancelledError) for d in done) == 4
@@ -215,7 +217,7 @@ async def test_a_cancelled_asker_does_not_cancel_the_shared_query(
     client = Dns([dns_server.server], timeout=2, retries=0)
     first = asyncio.ensure_future(client.query("example.com", "MX"))
     second = asyncio.ensure_future(client.query("example.com", "MX"))
-    await asyncio.sleep(0.03)
+    await eventually(lambda: dns_server.queries[("example.com.", "MX")] == 1, "the query sent")
     first.cancel()
     outcome = await second
     assert first.cancelled()
@@ -227,7 +229,7 @@ async def test_a_cancelled_asker_does_not_cancel_the_shared_query(
 async def test_cache_max_age_expires(zone: Records, dns_server: DnsServer) -> None:
     dns = Dns([dns_server.server], timeout=2, retries=0, max_age=0.0)
     await dns.query("example.com", "MX")
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # about time: an answer older than max_age (0) is not reused
     await dns.query("example.com", "MX")
     assert dns_server.queries[("example.com.", "MX")] == 2
 
@@ -411,7 +413,7 @@ def _same_record(ours: object, theirs: dns.rdata.Rdata) -> None:
     assert ours.to_text() == theirs.to_text()
     assert ours.to_wire() == theirs.to_wire()
     assert ours.digest() == theirs.to_digestable()
-    assert ours == theirs and not ours != theirs
+    assert ours == theirs and not ours != theirs  # noqa: SIM202 - __ne__ is under test too
     assert ours == dns_records.decode_record(theirs)
     assert hash(ours) == hash(dns_records.decode_record(theirs))
     assert type(ours.rdata()) is type(theirs) and ours.rdata() == theirs

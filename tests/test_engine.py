@@ -14,6 +14,7 @@ import signal
 from collections.abc import Iterator
 
 import pytest
+from waiting import eventually
 
 from esm_tui.checks import check_domain
 from esm_tui.checks.context import CheckContext
@@ -132,8 +133,9 @@ async def test_a_killed_engine_fails_what_is_in_flight_and_the_next_check_restar
         pid = engine.pid
         assert pid is not None
         dns_server.delay = 2.0  # the next check is still waiting when the engine dies
+        asked = sum(dns_server.queries.values())
         pending = asyncio.ensure_future(engine.check(SETTINGS, True, CHECK))
-        await asyncio.sleep(0.3)
+        await eventually(lambda: sum(dns_server.queries.values()) > asked, "the check in flight")
         os.kill(pid, signal.SIGKILL)
         with pytest.raises(EngineError, match="ended"):
             await asyncio.wait_for(pending, 10)
@@ -152,8 +154,9 @@ async def test_a_cancelled_request_is_cancelled_in_the_engine(
     with running(dns_server, timeout=5.0, concurrency=1) as engine:
         await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)
         dns_server.delay = 1.0
+        asked = sum(dns_server.queries.values())
         slow = asyncio.ensure_future(engine.check(SETTINGS, True, CHECK))
-        await asyncio.sleep(0.2)
+        await eventually(lambda: sum(dns_server.queries.values()) > asked, "the check in flight")
         slow.cancel()
         with pytest.raises(asyncio.CancelledError):
             await slow
@@ -206,7 +209,7 @@ async def test_queries_waiting_for_a_slot_go_by_priority_then_arrival(
         return asyncio.get_running_loop().create_task(ask(name, priority), context=context)
 
     first = start("first.example", PROPAGATION)  # takes the only slot at once
-    await asyncio.sleep(0.01)
+    await eventually(lambda: dns_server.queries[("first.example.", "A")] == 1, "the first query")
     tasks = [
         start("late-propagation.example", PROPAGATION),
         start("check-b.example", CHECK + 2),
@@ -254,8 +257,9 @@ async def test_an_urgent_check_overtakes_the_queue(records: Records, dns_server:
             order.append(name)
 
         await asyncio.wait_for(engine.check(SETTINGS, False, CHECK), 30)  # started, warm
+        sent = engine.requests_sent
         queued = [asyncio.ensure_future(check(f"d{i}.example", CHECK + i)) for i in range(24)]
-        await asyncio.sleep(0.05)
+        await eventually(lambda: engine.requests_sent >= sent + 24, "the 24 requests sent")
         urgent = asyncio.ensure_future(check("example.com", URGENT))
         await asyncio.wait_for(asyncio.gather(urgent, *queued), 60)
     # At most the first batch admitted (8 checks at concurrency 8) can finish before it.

@@ -17,6 +17,7 @@ they do not feed is what the checks actually pass in:
 
 from __future__ import annotations
 
+import contextlib
 import string
 import time
 import tomllib
@@ -123,10 +124,8 @@ def test_tag_list_parsers_on_any_text(text: str) -> None:
 
 @given(ANY_TEXT, st.sampled_from(["rsa", "ed25519", "RSA", "x"]))
 def test_decode_key_on_any_text(text: str, key_type: str) -> None:
-    try:
+    with contextlib.suppress(DkimKeyError):
         decode_key(key_type, text)
-    except DkimKeyError:
-        pass
 
 
 def _txt_answer(name: str, records: list[list[bytes]]) -> Answer:
@@ -189,10 +188,10 @@ def test_maximal_records_parse_in_linear_time(name: str) -> None:
     assert len(text) <= BIG
     for parse in (parse_lenient, parse_dmarc, parse_dkim, parse_bimi, display_safe, quote):
         start = time.perf_counter()
-        try:
+        with contextlib.suppress(
+            SpfSyntaxError, DmarcSyntaxError, DkimSyntaxError, BimiSyntaxError
+        ):
             parse(text)
-        except (SpfSyntaxError, DmarcSyntaxError, DkimSyntaxError, BimiSyntaxError):
-            pass
         elapsed = time.perf_counter() - start
         assert elapsed < PARSE_BOUND, (parse.__name__, elapsed)
 

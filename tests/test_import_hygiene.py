@@ -14,6 +14,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 import esm_tui
 
 PACKAGE = Path(esm_tui.__file__).parent
@@ -86,6 +88,7 @@ def test_the_core_is_every_module_but_the_dashboard_and_the_widgets() -> None:
     assert all(is_ui(module) for module in left_out), left_out
 
 
+@pytest.mark.slow
 def test_no_core_module_loads_textual() -> None:
     # One interpreter per module, a few at a time: each import costs ~0.1 s of CPU.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:

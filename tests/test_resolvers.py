@@ -155,7 +155,7 @@ async def test_recovery_on_the_next_cycle_without_fresh(
     assert set(statuses(first).values()) == {Status.UNKNOWN}
     for name in names:
         server.records.set_behaviour(name, None)
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(0.35)  # about time: the cached failures outlive max_age (0.3 s)
     assert statuses(await run(dns, "shop.example")) == healthy
 
 

@@ -383,9 +383,10 @@ async def test_a_dead_engine_makes_the_cards_stale_and_the_next_check_restarts_i
         pid = app.engine.pid
         assert pid is not None and app.engine.starts == 1
         demo_server.delay = 1.0  # the recheck is in flight when the engine dies
+        asked = sum(demo_server.queries.values())
         await pilot.press("r")
         await wait_for(pilot, lambda: app.monitor.is_checking("good.example"), "checking")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: sum(demo_server.queries.values()) > asked, "a query sent")
         os.kill(pid, signal.SIGKILL)
 
         def view() -> CardView:

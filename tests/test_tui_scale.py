@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
 from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -203,6 +204,7 @@ class FooterApp(App[None]):
         return self.x_on if action == "x" else True
 
 
+@pytest.mark.slow
 async def test_the_footer_does_not_keep_its_old_keys_alive() -> None:
     app = FooterApp()
     async with app.run_test() as pilot:
@@ -227,6 +229,7 @@ async def test_the_footer_does_not_keep_its_old_keys_alive() -> None:
         assert len(watchers) <= shown  # one per key on screen, none for the old keys
 
 
+@pytest.mark.slow
 async def test_closed_detail_screens_do_not_stay_alive() -> None:
     """Each detail screen has a Header that watches the app's title; Textual drops such
     watchers only when the title changes, which kept every closed detail screen's Header

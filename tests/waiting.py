@@ -10,6 +10,7 @@ waits only as long as the condition takes; the deadline only bounds a real failu
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -36,3 +37,17 @@ async def until(
             detail = f": {state()}" if state is not None else ""
             raise AssertionError(f"timed out after {deadline:g} s waiting for {what}{detail}")
         await pilot.pause(STEP)
+
+
+async def eventually(
+    condition: Callable[[], object], what: str = "", *, deadline: float = DEADLINE
+) -> None:
+    """`until` without an app: poll `condition` between short sleeps of the event loop.
+
+    For "the request has reached the server" and the like, which a loaded machine can
+    take longer to reach than any fixed sleep a test would pick."""
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {deadline:g} s waiting for {what}")
+        await asyncio.sleep(0.005)

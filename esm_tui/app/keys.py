@@ -138,13 +138,13 @@ class KeyActions:
         if not self._on_screen:  # not started yet, or shutting down
             return
         record = self.current_record()
-        if domain == self.selected or (record is not None and record[0] == domain):
-            # Soon, not now: the footer rebuilds all its keys, and with each key press
-            # during a refresh landing on a domain in another state, that rebuild fell in
-            # the key's frame. A key still runs `check_action` when pressed.
-            if not self._bindings_due:
-                self._bindings_due = True
-                self.set_timer(BINDINGS_DELAY, self._flush_bindings)
+        on_screen = domain == self.selected or (record is not None and record[0] == domain)
+        # Soon, not now: the footer rebuilds all its keys, and with each key press during a
+        # refresh landing on a domain in another state, that rebuild fell in the key's
+        # frame. A key still runs `check_action` when pressed.
+        if on_screen and not self._bindings_due:
+            self._bindings_due = True
+            self.set_timer(BINDINGS_DELAY, self._flush_bindings)
 
     def _flush_bindings(self) -> None:
         self._bindings_due = False

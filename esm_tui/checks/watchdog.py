@@ -88,10 +88,7 @@ class _Timed:
             _ARMED, _BUDGET = True, self._budget
             signal.setitimer(signal.ITIMER_VIRTUAL, self._budget)
             try:
-                if thrown is not None:
-                    value = coro.throw(thrown)
-                else:
-                    value = coro.send(sent)
+                value = coro.throw(thrown) if thrown is not None else coro.send(sent)
             except StopIteration as stop:
                 return stop.value
             except TookTooLong:

@@ -89,9 +89,9 @@ def _current(result: RecordResult, name: str, domain: str) -> list[str] | None:
                 return [record] if isinstance(record, str) else []
     record = details.get("record")
     location = details.get("location")
-    if isinstance(record, str) and isinstance(location, str):  # DMARC found at a parent
-        if absolute(f"_dmarc.{location}") == name:
-            return [record]
+    found_at_parent = isinstance(record, str) and isinstance(location, str)
+    if found_at_parent and absolute(f"_dmarc.{location}") == name:
+        return [record]
     return None
 
 

@@ -215,7 +215,7 @@ class DomainList(OptionList):
             self.replace_option_prompt(row.name, row_prompt(row))
             return
         cache = self._option_render_cache
-        for key in [key for key in cache.keys() if key[0] is option]:
+        for key in [key for key in cache.keys() if key[0] is option]:  # noqa: SIM118 - LRUCache
             cache.discard(key)
         line = lines.index_to_line.get(index)
         top = self.scroll_offset.y
