@@ -45,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
 
-SUBCOMMANDS = ("check", "init", "spf-eval", "history")
+SUBCOMMANDS = ("check", "init", "spf-eval", "history", "monitor")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +67,7 @@ def _dashboard_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="esm-tui",
         description="The e-securemail DNS verification panel: MX, SPF, DKIM, DMARC and BIMI, live.",
-        epilog="sub-commands: check, init, spf-eval, history (esm-tui COMMAND --help)",
+        epilog="sub-commands: check, init, spf-eval, history, monitor (esm-tui COMMAND --help)",
     )
     parser.add_argument("--version", action="version", version=f"esm-tui {__version__}")
     parser.add_argument(
@@ -129,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from esm_tui.spf.spf_eval_cli import run_spf_eval
 
             return run_spf_eval(args[1:])
+        if args and args[0] == "monitor":
+            from esm_tui.monitor_cli import run_monitor
+
+            return run_monitor(args[1:])
         if args and args[0] == "history":
             from esm_tui.history_cli import run_history
 

@@ -187,7 +187,7 @@ def test_the_config_page_ranges_are_the_loaders() -> None:
 
 COMMANDS = {"": "## `esm-tui` (the dashboard)", "check": "## `esm-tui check`",
             "spf-eval": "## `esm-tui spf-eval`", "history": "## `esm-tui history`",
-            "init": "## `esm-tui init`"}  # fmt: skip
+            "init": "## `esm-tui init`", "monitor": "## `esm-tui monitor`"}  # fmt: skip
 
 
 def flags_of(command: str, capsys: pytest.CaptureFixture[str]) -> set[str]:
