@@ -209,6 +209,9 @@ class RecordDetailScreen(Screen[None]):
         self.check = check
         self.view: CardView | None = None
         self._built: CardView | None = None  # what the content was last built from
+        #: The scroll position to bring back after a rebuild, and the rebuilds so far.
+        self._restore: tuple[float, bool] | None = None
+        self._rebuilds = 0
         #: The record's history in one line (None: history off, or not read yet).
         self.timeline: str | None = None
 
@@ -253,20 +256,27 @@ class RecordDetailScreen(Screen[None]):
             self.tick(view)
             return
         scroll = self.query_one("#detail", VerticalScroll)
-        y = scroll.scroll_y
-        at_end = 0 < scroll.max_scroll_y <= y  # reading the end: stay at the end
+        # Where the reader is: (y, at the end). A rebuild whose restore has not run yet
+        # (two results in a row: the check, then its propagation) keeps the first target,
+        # not the top the container shows meanwhile.
+        if self._restore is None:
+            y = scroll.scroll_y
+            self._restore = (y, 0 < scroll.max_scroll_y <= y)
         await scroll.remove_children()
         await scroll.mount_all(detail_widgets(self.domain, view, self.timeline))
-
         # Only once the new contents are laid out: before, the container is as short as an
         # empty one and any position is clamped to the top (the jump issue 17 item 4 saw).
-        def restore() -> None:
-            if at_end:
-                scroll.scroll_end(animate=False, immediate=True)
-            else:
-                scroll.scroll_to(y=y, animate=False, immediate=True)
+        self._rebuilds += 1
+        self.call_after_refresh(self._restore_position, scroll, self._rebuilds)
 
-        self.call_after_refresh(restore)
+    def _restore_position(self, scroll: VerticalScroll, rebuild: int) -> None:
+        if self._restore is None or rebuild != self._rebuilds:
+            return  # a later rebuild restores (its contents are what will be laid out)
+        (y, at_end), self._restore = self._restore, None
+        if at_end:
+            scroll.scroll_end(animate=False, immediate=True)
+        else:
+            scroll.scroll_to(y=y, animate=False, immediate=True)
 
     def tick(self, view: CardView) -> None:
         """Redraw only "checked 12 s ago · next in 4 min"."""
