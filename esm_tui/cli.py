@@ -74,6 +74,13 @@ def _dashboard_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="built-in demo: loopback DNS server, no config needed"
     )
     _common(parser)
+    parser.add_argument(
+        "--notify",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="Apprise URL to notify of status changes (repeatable; needs esm-tui[notify])",
+    )
     parser.add_argument("domains", nargs="*", metavar="DOMAIN", help="domains to show this run")
     return parser
 
@@ -415,7 +422,7 @@ def _run_dashboard(args: argparse.Namespace) -> int:
         config_path = config.path
     from esm_tui.app import run_dashboard
 
-    return run_dashboard(config_path, nameservers, domains, args.demo)
+    return run_dashboard(config_path, nameservers, domains, args.demo, args.notify)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Header, Static
 from textual.worker import Worker
 
+from esm_tui.app.away import AwayNotifications
 from esm_tui.app.check_runner import (
     Checker,
     CheckRunner,
@@ -52,7 +53,15 @@ from esm_tui.widgets.watchers import is_live, prune_watchers
 CONFIG_POLL_SECONDS = 2.0
 
 
-class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchActions, App[int]):
+class EsmApp(
+    CheckRunner,
+    KeyActions,
+    ConfigActions,
+    HistoryActions,
+    WatchActions,
+    AwayNotifications,
+    App[int],
+):
     """esm-tui's dashboard."""
 
     CSS_PATH = "app.tcss"
@@ -98,6 +107,7 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
         propagator: Propagator | None = None,
         watches: Watches | None = None,
         history_path: Path | None = None,
+        notify_urls: Sequence[str] = (),
     ) -> None:
         """`checker`, `propagator`, `clock` and `watches` are for tests. Propagation is
         asked over DNS unless a `checker` is given without a `propagator` (fixed data)."""
@@ -124,6 +134,7 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
         self._binding_state: tuple[bool | None, ...] = ()
         self._bindings_due = False
         self._domain_workers: dict[str, Worker[None]] = {}
+        self._notify_urls = list(notify_urls)
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -160,6 +171,9 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
 
     def on_mount(self) -> None:
         self.sub_title = self._resolver_title()
+        problem = self.start_notifications(self._notify_urls)
+        if problem is not None:
+            self.notify(problem, title="Notifications off", severity="error", markup=False)
         self._sync_domains()
         self.set_interval(1.0, self._tick)
         if self._watch_config:
@@ -202,6 +216,7 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
                 markup=False,
             )
         name = message.domain
+        self.notify_away(name, message.changes)
         self.watch_checked(name)
         self._refresh_row(name)
         if name == self.selected:
@@ -361,6 +376,7 @@ class EsmApp(CheckRunner, KeyActions, ConfigActions, HistoryActions, WatchAction
     def on_unmount(self) -> None:
         self._history_off = True  # a write still in flight fails quietly
         self.close_history()
+        self.stop_notifications()
         self.engine.close()
 
 

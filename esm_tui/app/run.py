@@ -4,6 +4,7 @@ dashboard until the user quits, and return its exit code."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from esm_tui.app.dashboard import EsmApp
@@ -17,6 +18,7 @@ def run_dashboard(
     nameservers: list[Server] | None,
     domains: list[str],
     demo: bool,
+    notify_urls: Sequence[str] = (),
 ) -> int:
     """The `esm-tui` command: run the dashboard until the user quits; the exit code."""
     running = None
@@ -34,7 +36,13 @@ def run_dashboard(
         except (ConfigError, ValueError) as exc:
             print(f"esm-tui: {display_safe(str(exc))}", file=sys.stderr)
             return 64
-        app = EsmApp(config, nameservers=nameservers, extra_domains=names, label=label)
+        app = EsmApp(
+            config,
+            nameservers=nameservers,
+            extra_domains=names,
+            label=label,
+            notify_urls=notify_urls,
+        )
         app.run()
         return app.return_code or 0
     finally:
