@@ -24,9 +24,10 @@ def run_dashboard(
     running = None
     label = ""
     if demo:
+        from esm_tui.check_options import demo_delay
         from esm_tui.demo.scenario import Demo
 
-        running = Demo().start()
+        running = Demo(delay=demo_delay()).start()
         config_path, nameservers, label = running.config_path, None, "demo"
     try:
         path = config_path if config_path is not None else resolve_config_path(None)
