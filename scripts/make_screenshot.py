@@ -9,8 +9,10 @@ checked and its propagation is in, selects DOMAIN, clears the notifications and 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 from esm_tui.app import EsmApp
@@ -34,12 +36,11 @@ async def make(out: Path, width: int, height: int, domain: str) -> None:
         config = load_config(demo.config_path)  # the demo config carries the server port
         app = EsmApp(config, label="demo", watch_config=False)
         async with app.run_test(size=(width, height)) as pilot:
-            for _ in range(600):
-                if settled(app):
-                    break
+            deadline = time.monotonic() + 60
+            while not settled(app):  # a deadline, not a number of turns (a loaded machine)
+                if time.monotonic() > deadline:
+                    raise SystemExit("the demo's checks did not finish in 60 s")
                 await pilot.pause(0.05)
-            else:
-                raise SystemExit("the demo's checks did not finish in 30 s")
             app.domain_list.select(domain)
             await pilot.pause(0.3)
             app.clear_notifications()
@@ -50,11 +51,15 @@ async def make(out: Path, width: int, height: int, domain: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    out = Path(argv[0]) if argv else DEFAULT_OUT
-    width = int(argv[1]) if len(argv) > 1 else 80
-    height = int(argv[2]) if len(argv) > 2 else 24
-    domain = argv[3] if len(argv) > 3 else "broken.example"
-    asyncio.run(make(out, width, height, domain))
+    parser = argparse.ArgumentParser(
+        description="Make the README's screenshot: the app's own SVG export of the demo."
+    )
+    parser.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT, help="the SVG file")
+    parser.add_argument("width", nargs="?", type=int, default=80)
+    parser.add_argument("height", nargs="?", type=int, default=24)
+    parser.add_argument("domain", nargs="?", default="broken.example", help="domain selected")
+    args = parser.parse_args(argv)
+    asyncio.run(make(args.out, args.width, args.height, args.domain))
 
 
 if __name__ == "__main__":
