@@ -94,7 +94,7 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--selector", metavar="SEL", action="append", default=[], help="DKIM selector (repeatable)"
     )
-    parser.add_argument("--json", action="store_true", help="JSON output (SPEC §3)")
+    parser.add_argument("--json", action="store_true", help="JSON output (docs/json.md)")
     from esm_tui import check_options
 
     check_options.add_arguments(parser)
@@ -120,7 +120,11 @@ def _positive(text: str) -> int:
 
 
 def _init_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="esm-tui init", description="Write a commented starter config.")
+    parser = _Parser(
+        prog="esm-tui init",
+        description="Write a commented starter config file (never over an existing one) "
+        "and say where it is; then edit it, or add domains with `a` in the dashboard.",
+    )
     parser.add_argument("--config", metavar="PATH", help="where to write it")
     return parser
 

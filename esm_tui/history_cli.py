@@ -47,9 +47,11 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="esm-tui history",
-        description="The status timeline of a domain's records (transitions, newest last).",
+        description="The status timeline of a domain's records, newest last: each status "
+        "change the dashboard, `check` and `monitor` recorded in the "
+        "history database (when each record turned OK, failed, and for how long).",
     )
-    parser.add_argument("domain", metavar="DOMAIN")
+    parser.add_argument("domain", metavar="DOMAIN", help="the domain whose records to show")
     parser.add_argument("--json", action="store_true", help="JSON output")
     parser.add_argument(
         "--config",
