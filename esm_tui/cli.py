@@ -126,6 +126,11 @@ def _init_parser() -> argparse.ArgumentParser:
         "and say where it is; then edit it, or add domains with `a` in the dashboard.",
     )
     parser.add_argument("--config", metavar="PATH", help="where to write it")
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="ask nothing: write the commented example as it is (also when stdin is no terminal)",
+    )
     return parser
 
 
@@ -410,9 +415,17 @@ def _run_init(args: argparse.Namespace) -> int:
 
     path = resolve_config_path(args.config)
     try:
+        if sys.stdin.isatty() and not args.yes:
+            from esm_tui.init_cli import run_interactive
+
+            run_interactive(path)
+            return ExitCode.OK
         write_starter_config(path)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    except EOFError:  # Ctrl-D at a question: nothing was written
+        print("\nesm-tui init: stopped; nothing written", file=sys.stderr)
+        return ExitCode.USAGE
     print(f"wrote a starter config to {path}; edit it, then run esm-tui")
     return ExitCode.OK
 
