@@ -46,7 +46,8 @@ class ConfigActions:
             self.notify(f"Added {name} (saved to {self.config.path}).", markup=False)
         else:
             self._extra.append(name)
-            self.notify(f"Added {name} for this session (no config file).", markup=False)
+            why = "no config file" if self.config.path is None else "the file was not changed"
+            self.notify(f"Added {name} for this session only ({why}).", markup=False)
         self._sync_domains()
         domains = self.domain_list
         domains.select(name)

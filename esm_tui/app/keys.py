@@ -126,7 +126,9 @@ class KeyActions:
             case "open_detail":
                 ok = record is not None and self.monitor.report(record[0]) is not None
             case "copy_fix" | "copy_fix_strings":
-                ok = self._fix_value(record) is not None
+                # Offered on any record: with nothing to copy, the key says why (greyed
+                # out, it did nothing at all and the admin was left guessing).
+                ok = record is not None
             case _:
                 ok = True
         return True if ok else None
@@ -161,7 +163,9 @@ class KeyActions:
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's commands, then every dashboard action that applies right now."""
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" (its key panel) beside our "Show keys" read as the same thing
+        # twice: ours is the one that lists the dashboard's keys with what they do.
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         for action, title, help_text in PALETTE:
             if action == "toggle_watch" and self._watched() is not None:
                 title, help_text = "Stop watching domain", "Stop rechecking it every 15 s"
@@ -233,7 +237,7 @@ class KeyActions:
     def action_copy_fix(self) -> None:
         fix = self._fix_value(self.current_record())
         if fix is None:
-            self.notify("Nothing to copy: this record has no fix to publish.", markup=False)
+            self.notify(self._nothing_to_copy(), title="Nothing to copy", markup=False)
             return
         name, rdtype, value = fix
         self.copy_to_clipboard(value)
@@ -243,10 +247,26 @@ class KeyActions:
             markup=False,
         )
 
+    def _nothing_to_copy(self) -> str:
+        """Why `c` has nothing to copy for the record on screen, in the admin's terms."""
+        record = self.current_record()
+        if record is None:
+            return "Select a record first (a card, or a domain in the list)."
+        domain, check = record
+        view = self.monitor.view(domain, check)
+        label = check.upper().replace("_", "-")
+        if view.status == Status.OK:
+            return f"{label} of {domain} is OK: there is no record to publish."
+        if view.status == Status.NONE:
+            return f"{label} of {domain} is not in use and not expected: nothing to publish."
+        if view.status == Status.UNKNOWN or view.shown is None:
+            return f"{label} of {domain} could not be checked yet: no record to propose."
+        return f"{label} of {domain}: the fix is a change to make, not a record (see the detail)."
+
     def action_copy_fix_strings(self) -> None:
         fix = self._fix_value(self.current_record())
         if fix is None:
-            self.notify("Nothing to copy: this record has no fix to publish.", markup=False)
+            self.notify(self._nothing_to_copy(), title="Nothing to copy", markup=False)
             return
         name, rdtype, value = fix
         data = rdata_text(rdtype, value)

@@ -387,13 +387,15 @@ def _summary(hosts: list[MxHost], null_only: bool, status: Status) -> str:
         return "null MX: the domain receives no mail"
     count = len(hosts)
     resolving = sum(1 for h in hosts if h.resolved)
-    first = hosts[0].host if hosts else ""
+    # The first host, and how many others: `2 MX hosts (mx1…)` read as if it named both.
+    names = list(dict.fromkeys(h.host for h in hosts))
+    shown = names[0] + (f" +{len(names) - 1}" if len(names) > 1 else "") if names else ""
     noun = "host" if count == 1 else "hosts"
     if status == Status.UNKNOWN:
         return f"{count} MX {noun}; some lookups failed"
     if resolving == count:
-        return f"{count} MX {noun} ({first}), all resolve"
-    return f"{count} MX {noun} ({first}), {resolving} resolve"
+        return f"{count} MX {noun} ({shown}), all resolve"
+    return f"{count} MX {noun} ({shown}), {resolving} resolve"
 
 
 # -- fixes ----------------------------------------------------------------------------

@@ -98,6 +98,7 @@ def classify(
     server gave a usable answer: nothing can be said then.
     """
     servers = (*authoritative, *resolvers)
+    name = name.rstrip(".")  # in sentences: `at example.com.` not `at example.com..`
     answered = [a for a in authoritative if usable(a)]
     if not answered:
         return None
@@ -107,7 +108,8 @@ def classify(
     published = sets.pop()
     lagging = [r for r in resolvers if usable(r) and record_set(r, rdtype) != published]
     if not published:
-        detail = f"No authoritative server has a {rdtype} record at {name}."
+        detail = f"No authoritative server has {_a(rdtype)} record at {name} yet."
+        detail += _reach(answered, negative=True)
         if lagging:
             detail += " " + " ".join(
                 f"{label(r)} still answers {_what(r)} from its cache." for r in lagging
@@ -116,16 +118,53 @@ def classify(
     if lagging:
         return _propagating(lagging, servers, now)
     if wanted is not None and normal_wanted(wanted, rdtype) not in published:
+        # Said before the admin has changed anything too: what the state means, no blame.
         detail = (
-            f"The authoritative servers do not have the {rdtype} record the fix proposes at "
-            f"{name}: the change was not saved at the DNS host, or went to another zone."
-        )
+            f"The fix is not in the zone yet: the authoritative servers publish the current "
+            f"{rdtype} record at {name}, not the one proposed. If you have just saved it at "
+            "your DNS host, check that it went to this zone."
+        ) + _reach(answered, negative=False)
         return Propagation(PropagationState.NOT_PUBLISHED, None, servers, detail)
     detail = (
-        f"All {len(answered)} authoritative servers that answered and every resolver "
+        "The authoritative server and every resolver give the same answer."
+        if len(answered) == 1
+        else f"All {len(answered)} authoritative servers that answered and every resolver "
         "give the same answer."
     )
     return Propagation(PropagationState.PUBLISHED, None, servers, detail)
+
+
+def _a(rdtype: str) -> str:
+    """`a TXT`, `an MX`: the article as the type's name is read (letter by letter)."""
+    return f"an {rdtype}" if rdtype[:1].upper() in "AEFHILMNORSX" else f"a {rdtype}"
+
+
+def span(seconds: int) -> str:
+    """`45 s`, `5 min`, `1 h 30 min`, `2 days`: a TTL as people read it."""
+    if seconds < 120:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{round(hours / 24)} days"
+
+
+def _reach(answered: Sequence[ServerAnswer], *, negative: bool) -> str:
+    """How long a change will take to reach the resolvers, from the TTLs served: a resolver
+    that cached the current answer keeps it that long (not the 24–48 h of folklore)."""
+    ttls = [a.ttl for a in answered if a.ttl is not None]
+    if not ttls:
+        return ""
+    what = "that there is no such record (the zone's negative-caching TTL, RFC 2308)"
+    if not negative:
+        what = "the current record (its TTL)"
+    return (
+        f" Once published, it reaches every resolver within {span(max(ttls))}: a resolver "
+        f"that has cached {what} keeps it that long; one that has not sees it at once."
+    )
 
 
 def _propagating(

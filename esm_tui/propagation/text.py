@@ -66,7 +66,7 @@ def card_line(
             until = f" until {clock(propagation.eta, now=now, tz=tz)}" if propagation.eta else ""
             return f"published on {having}/{total} servers · cached at {where}{until}"
         case PropagationState.NOT_PUBLISHED:
-            return f"not published on the {total} authoritative server{_s(total)}"
+            return f"not in the zone yet ({total} authoritative server{_s(total)} asked)"
         case PropagationState.INCONSISTENT:
             names = [_short(a) for a in propagation.servers if a.server in propagation.lagging]
             behind = ", ".join(names) or "a server"

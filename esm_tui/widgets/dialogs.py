@@ -101,13 +101,18 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog") as box:
             box.border_title = self._title
-            yield Static(Content(display_safe(self._question)), id="question")
+            # Each line made safe on its own: the question's own line breaks are text, not
+            # data (display_safe would show them as a literal `\x0a`).
+            lines = (display_safe(line) for line in self._question.split("\n"))
+            yield Static(Content("\n".join(lines)), id="question")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self._yes} (y)", variant="error", id="yes")
                 yield Button("Cancel (n)", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+        # `enter` answers yes, as the key line says (`y`/`enter` confirm): the question is
+        # asked only after the admin pressed the key of the action.
+        self.query_one("#yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
