@@ -68,7 +68,12 @@ class EsmApp(
     TITLE = "esm-tui"
     NOTIFICATION_TIMEOUT = 8
     AUTO_FOCUS = "#domains"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (110, "-wide")]
+    # ≥ 160 columns: three card columns and a sidebar as wide as the names (app.tcss).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-narrow"),
+        (110, "-wide"),
+        (160, "-xwide"),
+    ]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "recheck", "Recheck", id="recheck", tooltip="Check the selected domain now"),

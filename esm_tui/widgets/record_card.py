@@ -226,6 +226,23 @@ class RecordCard(Widget, can_focus=True):
             body.append(Content.assemble((f"{GLYPH[status]} ", STYLE[status]), text[0]))
             # A styled indent: its own span, so the text after it keeps its place in SVG.
             body.extend(Content.styled("  ", STYLE[status]) + line for line in text[1:])
+        # Still room (a wide, tall terminal): the record to publish, as `c` copies it.
+        fix = shown.fix
+        left = room - len(body)
+        if (
+            left >= 2
+            and fix is not None
+            and fix.record is not None
+            and view.status
+            not in (
+                Status.OK,
+                Status.NONE,
+            )
+        ):
+            record = fix.record
+            head = f"publish {record.type} {record.name}"
+            body.extend(lines_of(head, width, 1, "bold $text-accent"))
+            body.extend(lines_of(record.value, width, min(3, left - 1), "$text-accent"))
         return body
 
 
