@@ -396,3 +396,16 @@ def test_every_code_in_the_sources_is_documented() -> None:
     }  # built as f"spf.{kind}-target-..." in tree.py
     assert found - {"spf.py"} <= set(CODES)
     assert all(CODES.values())
+
+
+async def test_the_summary_does_not_call_the_relay_authorized_when_its_include_is_missing(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    """Issue 17 item 7: "relay authorized" stood beside the relay-include-missing failure."""
+    zone.add_txt("example.com.", "v=spf1 ip4:192.0.2.0/24 -all")
+    result = await _check(dns, spf_include=(RELAY,), spf_ips=("192.0.2.1",))
+    assert "spf.relay-include-missing" in _codes(result)
+    assert "relay authorized" not in result.summary
+    assert "relay addresses pass, its include missing" in result.summary
+    alone = await _check(dns, spf_ips=("192.0.2.1",))
+    assert "relay authorized" in alone.summary  # with nothing missing, it still says so
