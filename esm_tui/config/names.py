@@ -8,9 +8,10 @@ each; nothing here backtracks.
 
 from __future__ import annotations
 
-import encodings.idna
 import ipaddress
 from collections.abc import Iterable
+
+import idna
 
 from esm_tui.config.errors import DomainNameError, SelectorError
 
@@ -27,8 +28,10 @@ def _labels(text: str) -> list[str]:
             raise ValueError("it has an empty label ('..', or a leading dot)")
         if not label.isascii():
             try:
-                label = encodings.idna.ToASCII(label).decode("ascii")
-            except UnicodeError as exc:
+                # IDNA 2008 with UTS #46 mapping, as browsers and registries: "faß" is
+                # xn--fa-hia (the standard library's codec is IDNA 2003: "fass").
+                label = idna.encode(label, uts46=True).decode("ascii")
+            except (idna.IDNAError, UnicodeError) as exc:
                 raise ValueError(f"label {label!r} cannot be converted with IDNA ({exc})") from None
         label = label.lower()
         bad = sorted(set(label) - _LABEL_CHARS)
@@ -48,7 +51,7 @@ def _labels(text: str) -> list[str]:
 def normalize_domain(text: str) -> str:
     """ASCII (IDNA), lower-case, without a trailing dot; DomainNameError if not a domain name.
 
-    IDNA conversion is Python's (IDNA 2003, so "ß" becomes "ss").
+    IDNA 2008 (UTS #46) through the `idna` package: "faß.de" is "xn--fa-hia.de".
     """
     name = text.strip()
     if name.endswith("."):
