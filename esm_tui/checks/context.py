@@ -12,8 +12,8 @@ from esm_tui.model import Finding, RecordResult, Severity, Status
 
 #: The fix of an `unknown`: nothing to change in the zone, yet.
 RETRY_STEP = (
-    "Nothing to change yet: the answer could not be had. Check that the configured resolver "
-    "is reachable; esm-tui asks again on the next check."
+    "Nothing to change yet: the answer could not be had (the finding says why, and how to "
+    "look for yourself); esm-tui asks again on the next check."
 )
 
 
@@ -63,6 +63,25 @@ def failure_finding(check: str, outcome: Failure) -> Finding:
             "(CNAME records) loop or chain too far, so no resolver can answer; fix the CNAME "
             "records. esm-tui will ask again.",
             "RFC 1034 §3.6.2",
+        )
+    if outcome.reason.startswith(("SERVFAIL", "REFUSED")):
+        # The resolver answered: the failure is further on, not "is the resolver reachable".
+        name, rdtype = outcome.name, outcome.rdtype
+        why = (
+            "the resolver could not get an answer from the domain's authoritative servers, "
+            "or the answer failed DNSSEC validation"
+            if outcome.reason.startswith("SERVFAIL")
+            else "the server refused to answer (a resolver that does not serve this "
+            "address, or an authoritative server that refuses the query)"
+        )
+        return Finding(
+            Severity.WARN,
+            f"{check}.dns-failure",
+            f"Could not get {rdtype} {name}: {describe(outcome)}: {why}. To see which: "
+            f"`dig +cd {rdtype} {name}` (an answer with +cd only is a DNSSEC failure) and "
+            f"`dig @<each NS of the zone> {rdtype} {name}`. The record may be fine; esm-tui "
+            "will ask again.",
+            "RFC 1035 §4.1.1",
         )
     return Finding(
         Severity.WARN,
