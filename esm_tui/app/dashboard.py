@@ -42,6 +42,7 @@ from esm_tui.engine import Engine
 from esm_tui.hosts.words import host_name
 from esm_tui.model import CHECK_NAMES, Status
 from esm_tui.monitor import Change, Clock, Monitor
+from esm_tui.ui_state import load_theme, save_theme
 from esm_tui.watch import Watches
 from esm_tui.widgets.card_grid import CardGrid
 from esm_tui.widgets.domain_list import DomainList, DomainRow, FilterInput
@@ -175,6 +176,10 @@ class EsmApp(
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        remembered = load_theme()
+        if remembered is not None and remembered in self.available_themes:
+            self.theme = remembered
+        self._theme_loaded = True
         self.sub_title = self._resolver_title()
         problem = self.start_notifications(self._notify_urls)
         if problem is not None:
@@ -377,6 +382,11 @@ class EsmApp(
             self.close_history()
         elif not old.history:
             self._history_off = False
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme chosen (the palette's "Change theme"): remembered for the next run."""
+        if getattr(self, "_theme_loaded", False):
+            save_theme(theme)
 
     def on_unmount(self) -> None:
         self._history_off = True  # a write still in flight fails quietly
