@@ -85,3 +85,45 @@ async def test_the_propagation_line_states_the_fix_is_not_in_the_zone_yet(
         await select(pilot, app, "broken.example")
         await wait_for(pilot, lambda: "not in the zone yet" in screen_text(app), "the card")
         assert "not published on the" not in screen_text(app)
+
+
+async def test_the_footer_keeps_quit_at_80_columns_and_dialogs_show_their_own_keys(
+    config_path: Path,  # noqa: F811
+) -> None:
+    async with settled_app(config_path, (80, 24)) as (app, pilot):
+
+        def footer() -> str:
+            return screen_text(app).splitlines()[-1]
+
+        await select(pilot, app, "broken.example")
+        app.card_grid.card("spf").focus()
+        await pilot.pause()
+        assert "q Quit" in footer()  # a focused card's keys fit, quit included
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        await pilot.pause()
+        assert "y Yes" in footer() and "n No" in footer()
+        assert "Recheck" not in footer() and "Detail" not in footer()
+        await pilot.press("n")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AddDomainScreen), "the dialog")
+        await pilot.pause()
+        assert "esc Cancel" in footer() and "Recheck" not in footer()
+
+
+async def test_the_exported_svg_keeps_the_spaces_between_words(tmp_path: Path) -> None:
+    """An SVG renderer drops the leading spaces of a <text> element: the empty dashboard's
+    words after a highlighted key must not start with one ("Press ato add one")."""
+    import re
+
+    from esm_tui.app import EsmApp
+    from esm_tui.config import Config, Settings
+
+    app = EsmApp(Config(path=None, settings=Settings(history=False)), watch_config=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        svg = app.export_screenshot()
+    spans = re.findall(r"<text [^>]*>([^<]*)</text>", svg)
+    message = [s for s in spans if "add&#160;one" in s or "see&#160;a&#160;demo" in s]
+    assert len(message) == 2
+    assert all(s.startswith("to&#160;") for s in message)  # not "&#160;to": kept when drawn

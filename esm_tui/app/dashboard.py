@@ -80,7 +80,16 @@ class EsmApp(
         Binding("r", "recheck", "Recheck", id="recheck", tooltip="Check the selected domain now"),
         Binding("R", "recheck_all", "All", id="recheck-all", tooltip="Check every domain now"),
         Binding("w", "toggle_watch", "Watch", id="watch", tooltip="Recheck every 15 s until OK"),
-        Binding("enter", "open_detail", "Detail", id="detail", tooltip="Open the record's detail"),
+        # Not in the footer: with a card focused, `⏎ Detail` pushed `q Quit` off 80 columns,
+        # and the summary card and `?` already say what enter does.
+        Binding(
+            "enter",
+            "open_detail",
+            "Detail",
+            id="detail",
+            show=False,
+            tooltip="Open the record's detail",
+        ),
         Binding("c", "copy_fix", "Copy", id="copy", tooltip="Copy the record to publish"),
         Binding(
             "C",
@@ -317,11 +326,13 @@ class EsmApp(
         where = f" (saved to {self.config.path})" if self.config.path else ""
         return Content.assemble(
             ("No domains yet.\n\n", "bold"),
+            # Spaces end a span, never start one: an SVG export drops a span's leading
+            # spaces ("Press ato add one", issue 17 item 7).
             "Press ",
-            ("a", "bold $text-accent"),
-            f" to add one{where},\nor start with ",
-            ("esm-tui --demo", "bold"),
-            " to see a demo.",
+            ("a ", "bold $text-accent"),
+            f"to add one{where},\nor start with ",
+            ("esm-tui --demo ", "bold"),
+            "to see a demo.",
         )
 
     def _refresh_detail(self, domain: str) -> None:

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from esm_tui.text import display_safe
+from esm_tui.widgets.keys_footer import KeysFooter
 
 
 class AddDomainScreen(ModalScreen[str | None]):
@@ -47,6 +48,9 @@ class AddDomainScreen(ModalScreen[str | None]):
             with Horizontal(classes="buttons"):
                 yield Button("Add", variant="primary", id="add")
                 yield Button("Cancel", id="cancel")
+        # The dialog's own keys at the bottom (the dashboard's footer showed its own keys,
+        # which do nothing here).
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -108,6 +112,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(f"{self._yes} (y)", variant="error", id="yes")
                 yield Button("Cancel (n)", id="no")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         # `enter` answers yes, as the key line says (`y`/`enter` confirm): the question is
@@ -147,6 +152,7 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "Keys"
             box.border_subtitle = "escape closes"
             yield Static(Content("\n").join(lines), id="help-keys")
+        yield KeysFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -52,7 +52,8 @@ class RecordCard(Widget, can_focus=True):
     """A record type of the selected domain: MX, SPF, DKIM, DMARC or BIMI."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Detail", id="card.open", tooltip="Open this record's detail"),
+        # Not in the footer (it pushed `q Quit` off 80 columns): the summary card says it.
+        Binding("enter", "open", "Detail", id="card.open", show=False, tooltip="Open the detail"),
     ]
 
     # No repaint of the card itself: its parts redraw what changed (see `_replan`); a
