@@ -99,6 +99,9 @@ def matrix_rows(propagation: Propagation) -> list[MatrixRow]:
     """The detail screen's server × answer matrix, authoritative servers first."""
     resolvers = [a for a in propagation.servers if a.role == RESOLVER]
     rows = []
+    #: The first server that gave each set of records: a later one with the same records
+    #: says "same as …" rather than printing them again (a 2048-bit DKIM key, four times).
+    first: dict[tuple[str, ...], str] = {}
     for answer in propagation.servers:
         if answer.role == AUTHORITATIVE:
             where = f"{answer.host} {answer.server}" if answer.host else answer.server
@@ -106,11 +109,17 @@ def matrix_rows(propagation: Propagation) -> list[MatrixRow]:
             where = f"{answer.server} (your resolver)"
         else:
             where = answer.server
+        lines = _answer_lines(answer)
+        key = tuple(sorted(answer.records))
+        if answer.records and not answer.error and key in first:
+            lines = (f"same as {first[key]}",)
+        elif answer.records and not answer.error:
+            first[key] = display_safe(answer.host or answer.server)
         rows.append(
             MatrixRow(
                 server=display_safe(where),
                 role=answer.role,
-                answer=_answer_lines(answer),
+                answer=lines,
                 ttl="" if answer.ttl is None else str(answer.ttl),
                 serial="" if answer.serial is None else str(answer.serial),
                 lagging=answer.server in propagation.lagging,
