@@ -201,3 +201,14 @@ def test_a_bad_trust_anchor_file_is_a_config_error(tmp_path: Path) -> None:
         load_config(config)
     assert "only DS and DNSKEY" in str(err.value)
     assert "trust_anchors" in str(err.value)
+
+
+def test_a_root_without_any_dnskey_is_unsigned_not_bogus(tmp_path: Path) -> None:
+    records = SignedRecords()
+    records.add_zone("plain.test.")
+    records.add("plain.test.", "MX", "10 mail.plain.test.")
+    with DnsServer(records) as server:
+        result = _check(tmp_path, server, None, "plain.test")["plain.test"]
+    assert result["status"] == "none", result
+    assert _codes(result) == ["dnssec.unsigned"]
+    assert "publishes no DNSKEY" in result["findings"][0]["message"]

@@ -112,6 +112,16 @@ class ChainWalk:
         reply = await self._ask(zone, "DNSKEY")
         keyset = _find(reply, zone, dns.rdatatype.DNSKEY)
         source = "the trust anchor" if anchor else f"the DS records of {zone} in its parent"
+        if keyset is None and anchor:
+            # No signed world behind this resolver at all (a private root such as the
+            # demo's, or a DNS view without DNSSEC): nothing can be authenticated, and
+            # nothing is bogus either.
+            raise Verdict(
+                INSECURE,
+                "dnssec.unsigned",
+                f"The resolver's {zone} zone publishes no DNSKEY, so no answer under it can "
+                "be authenticated (a private DNS view, or one without DNSSEC).",
+            )
         if keyset is None:
             raise Verdict(
                 BOGUS,
