@@ -45,6 +45,9 @@ async def query_signed(resolver: Dns, name: str, rdtype: str) -> SecureOutcome:
     if hit is not None:
         created, future = hit
         fresh = resolver.max_age is None or time.monotonic() - created <= resolver.max_age
+        if fresh and future.done() and not future.cancelled():
+            # Also in a forked child or a later loop (check_jobs warms the cache first).
+            return future.result()
         if fresh and future.get_loop() is loop:
             return await asyncio.shield(future)
     future = loop.create_task(_ask(resolver, *key))
