@@ -263,7 +263,10 @@ def _check(args: argparse.Namespace) -> int:
     )
 
     async def one(name: str) -> DomainReport:
-        report_ = await check_domain(config.domain_settings(name, selectors), CheckContext(dns))
+        report_ = await check_domain(
+            config.domain_settings(name, selectors),
+            CheckContext(dns, trust_anchors=settings.trust_anchors),
+        )
         if args.propagation:
             report_ = await attach_propagation(
                 report_,

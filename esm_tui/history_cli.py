@@ -35,7 +35,14 @@ EX_OK = 0
 EX_USAGE = 64
 EX_IOERR = 74
 
-_LABELS = {"mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC", "bimi": "BIMI"}
+_LABELS = {
+    "mx": "MX",
+    "spf": "SPF",
+    "dkim": "DKIM",
+    "dmarc": "DMARC",
+    "bimi": "BIMI",
+    "dnssec": "DNSSEC",
+}
 
 
 class _Parser(argparse.ArgumentParser):

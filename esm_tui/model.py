@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-CHECK_NAMES: tuple[str, ...] = ("mx", "spf", "dkim", "dmarc", "bimi")
+CHECK_NAMES: tuple[str, ...] = ("mx", "spf", "dkim", "dmarc", "bimi", "dnssec")
 
 
 class Status(StrEnum):

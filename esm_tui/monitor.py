@@ -32,6 +32,7 @@ LABELS: Mapping[str, str] = {
     "dkim": "DKIM",
     "dmarc": "DMARC",
     "bimi": "BIMI",
+    "dnssec": "DNSSEC",
 }
 
 

@@ -13,7 +13,14 @@ from esm_tui.model import CHECK_NAMES, DomainReport, Status, json_default, worst
 from esm_tui.text import display_safe
 
 SCHEMA = 1
-_LABELS = {"mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC", "bimi": "BIMI"}
+_LABELS = {
+    "mx": "MX",
+    "spf": "SPF",
+    "dkim": "DKIM",
+    "dmarc": "DMARC",
+    "bimi": "BIMI",
+    "dnssec": "DNSSEC",
+}
 
 
 def overall(reports: Sequence[DomainReport]) -> Status:

@@ -14,6 +14,7 @@ import pytest
 from esm_tui import __version__
 from esm_tui.demo.scenario import demo_records
 from esm_tui.demo.server import DnsServer
+from esm_tui.model import CHECK_NAMES
 
 ESM = [sys.executable, "-m", "esm_tui"]
 
@@ -68,7 +69,7 @@ def test_check_json_and_exit_code(tmp_path, env, demo_server, domain, code, stat
     assert doc["status"] == status
     [entry] = doc["domains"]
     assert entry["domain"] == domain and entry["status"] == status
-    assert list(entry["checks"]) == ["mx", "spf", "dkim", "dmarc", "bimi"]
+    assert list(entry["checks"]) == list(CHECK_NAMES)
     for result in entry["checks"].values():
         assert set(result) == {
             "status",
@@ -112,7 +113,7 @@ def test_check_table_fits_80_columns(tmp_path, env, demo_server) -> None:
     out = run(["check", "--config", str(config)], env)
     assert out.returncode == 2
     lines = out.stdout.splitlines()
-    assert lines[0].split() == ["DOMAIN", "MX", "SPF", "DKIM", "DMARC", "BIMI", "STATUS"]
+    assert lines[0].split() == ["DOMAIN", "MX", "SPF", "DKIM", "DMARC", "BIMI", "DNSSEC", "STATUS"]
     assert any(line.startswith("broken.example") and "FAIL" in line for line in lines)
     # Every line but the literal records to publish fits 80 columns.
     assert all(len(line) <= 80 for line in lines if "publish:" not in line)

@@ -23,6 +23,7 @@ from esm_tui.cli import main
 from esm_tui.config import ConfigError, parse_config
 from esm_tui.demo.scenario import DEMO_DOMAINS, demo_records
 from esm_tui.demo.server import DnsServer
+from esm_tui.model import CHECK_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -100,7 +101,7 @@ def test_codes_write_refuses_a_page_without_markers(tmp_path: Path) -> None:
 def test_every_code_is_check_prefixed() -> None:
     for code in codes.all_codes():
         check, _, slug = code.partition(".")
-        assert check in {"mx", "spf", "dkim", "dmarc", "bimi"} and slug, code
+        assert check in set(CHECK_NAMES) and slug, code
 
 
 # -- the config reference (docs/config.md) ------------------------------------------------
@@ -145,6 +146,8 @@ def test_the_config_page_gives_the_loaders_defaults() -> None:
         cell = rows[table, key][0]
         if table == "[[domains]]" and key == "name":
             assert cell.startswith("—"), cell  # required: no default
+        elif (table, key) == ("[settings]", "trust_anchors"):
+            assert value is None and "root" in cell, cell  # None: the root's built-in anchors
         elif value is None:
             assert cell == "inherit", (key, cell)  # None: the [relay] list applies
         else:

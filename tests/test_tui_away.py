@@ -128,7 +128,7 @@ async def test_an_apprise_service_gets_the_change() -> None:
             await until(pilot, lambda: app.monitor.report(DOMAIN) is not None, "the check")
             await _flip(pilot, app, checker)
             body = receiver.next(timeout=30)
-    assert body["title"] == "esm-tui: 5 record changes on a.example"
+    assert body["title"] == f"esm-tui: {len(CHECK_NAMES)} record changes on a.example"
     assert "a.example SPF: fail → ok" in body["message"]
     assert "\x1b" not in body["message"]  # the summary's ESC is escaped, not sent
 

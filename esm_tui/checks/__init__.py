@@ -40,6 +40,7 @@ _QUERY = {
     "dkim": ("_domainkey.{d}.", "TXT"),
     "dmarc": ("_dmarc.{d}.", "TXT"),
     "bimi": ("default._bimi.{d}.", "TXT"),
+    "dnssec": ("{d}.", "DNSKEY"),
 }
 
 
@@ -49,9 +50,9 @@ def _modules() -> tuple[ModuleType, ...]:
     (≈ 0.2 ms per domain for the five, profiled)."""
     global _MODULES
     if _MODULES is None:
-        from esm_tui.checks import bimi, dkim, dmarc, mx, spf
+        from esm_tui.checks import bimi, dkim, dmarc, dnssec, mx, spf
 
-        _MODULES = (mx, spf, dkim, dmarc, bimi)
+        _MODULES = (mx, spf, dkim, dmarc, bimi, dnssec)
     return _MODULES
 
 
@@ -60,13 +61,14 @@ _MODULES: tuple[ModuleType, ...] | None = None
 
 def registry() -> dict[str, Check]:
     """The checks by name, in display order."""
-    mx, spf, dkim, dmarc, bimi = _modules()
+    mx, spf, dkim, dmarc, bimi, dnssec = _modules()
     return {
         "mx": mx.check,
         "spf": spf.check,
         "dkim": dkim.check,
         "dmarc": dmarc.check,
         "bimi": bimi.check,
+        "dnssec": dnssec.check,
     }
 
 
@@ -74,7 +76,7 @@ def first_queries(domain: DomainSettings) -> list[tuple[str, str]]:
     """The queries the five checks start with, whatever the answers: asked together by
     check_domain before the checks run (tests/test_perf_caches.py holds each of them to
     being asked by the checks themselves)."""
-    _mx, _spf, dkim, _dmarc, bimi = _modules()
+    _mx, _spf, dkim, _dmarc, bimi, *_ = _modules()
     name = domain.name.lower().rstrip(".")
     return [
         (f"{name}.", "MX"),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esm_tui.dns import Dns, Failure, Outcome, describe
 from esm_tui.model import Finding, RecordResult, Severity, Status
+
+if TYPE_CHECKING:
+    from esm_tui.dnssec.anchors import Anchors
 
 #: The fix of an `unknown`: nothing to change in the zone, yet.
 RETRY_STEP = (
@@ -28,6 +31,8 @@ class CheckContext:
 
     dns: Dns
     fresh: bool = False
+    #: `[settings] trust_anchors` loaded; None: the root's built-in anchors.
+    trust_anchors: Anchors | None = None
     _asked: set[tuple[str, str]] = field(default_factory=set)
 
     def query(self, name: str, rdtype: str) -> Coroutine[Any, Any, Outcome]:

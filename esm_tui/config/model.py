@@ -12,6 +12,7 @@ from pathlib import Path
 from esm_tui.config.names import normalize_domain, unique
 from esm_tui.config.notify_section import NotifySettings
 from esm_tui.dns import Server
+from esm_tui.dnssec.anchors import Anchors
 from esm_tui.model import DomainSettings
 
 
@@ -27,6 +28,8 @@ class Settings:
     history: bool = True
     port: int = 53
     compare_resolvers: tuple[Server, ...] = ()
+    #: `trust_anchors`, loaded; None: the root's built-in anchors (esm_tui.dnssec).
+    trust_anchors: Anchors | None = None
 
 
 @dataclass(frozen=True)

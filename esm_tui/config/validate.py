@@ -16,13 +16,14 @@ from esm_tui.config.model import DomainConfig, Relay, Settings
 from esm_tui.config.names import mx_pattern, network, normalize_domain, normalize_selector
 from esm_tui.config.presets import PRESETS, apply_preset
 from esm_tui.config.toml_layout import BARE_KEY, KeyPath, Layout, scan
+from esm_tui.config.trust_anchors import trust_anchors
 from esm_tui.dns import NameserverError, Server, parse_nameserver
 
 _MISSING: Any = object()
 _TOP_KEYS = ("settings", "relay", "domains", "notify")
 _SETTINGS_KEYS = (
     "interval", "timeout", "retries", "concurrency", "nameservers", "history", "port",
-    "compare_resolvers",
+    "compare_resolvers", "trust_anchors",
 )  # fmt: skip
 _RELAY_KEYS = ("preset", "mx", "spf_include", "spf_ips", "dkim_selectors")
 _DOMAIN_KEYS = ("name", "dkim_selectors", "bimi", "mx", "spf_include", "spf_ips")
@@ -97,6 +98,7 @@ class Validator:
             history=self.boolean(table, where, "history", True),
             port=self.integer(table, where, "port", 53, 1, 65535),
             compare_resolvers=self.servers(table, where, "compare_resolvers"),
+            trust_anchors=trust_anchors(self, table),
         )
 
     def relay(self, table: dict) -> Relay:
