@@ -103,6 +103,12 @@ class Case:
     #: check -> the exact `records` the JSON must hold (order-insensitive).
     raw: dict[str, list[str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # The optional checks a case does not name: its zone is unsigned and publishes no
+        # transport record, so they are grey (none), hostile data or not.
+        for name in CHECK_NAMES:
+            self.statuses.setdefault(name, "none")
+
 
 def _ed25519_key() -> str:
     key = ed25519.Ed25519PrivateKey.generate().public_key()
