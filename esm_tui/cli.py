@@ -265,7 +265,7 @@ def _check(args: argparse.Namespace) -> int:
     async def one(name: str) -> DomainReport:
         report_ = await check_domain(
             config.domain_settings(name, selectors),
-            CheckContext(dns, trust_anchors=settings.trust_anchors),
+            CheckContext(dns, trust_anchors=settings.trust_anchors, https_port=settings.https_port),
         )
         if args.propagation:
             report_ = await attach_propagation(

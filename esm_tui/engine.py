@@ -36,10 +36,13 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esm_tui.dns import Server
 from esm_tui.model import DomainReport, DomainSettings
+
+if TYPE_CHECKING:
+    from esm_tui.dnssec.anchors import Anchors
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,9 @@ class DnsParams:
     retries: int
     concurrency: int
     max_age: float | None
+    #: What the checks need of [settings] besides DNS (CheckContext's fields).
+    trust_anchors: Anchors | None = None
+    https_port: int = 443
 
 
 class Engine:

@@ -44,6 +44,7 @@ class _Server:
         self._requests = requests
         self._results = results
         self._dns = _make_dns(params)
+        self._params = params
         self._gate = PriorityLimit(_running_limit(params))
         #: Urgent requests running; `_calm` is set when there are none.
         self._urgent = 0
@@ -79,6 +80,7 @@ class _Server:
         elif kind == "configure":
             self._dns.close()
             self._dns = _make_dns(payload)
+            self._params = payload
             self._gate = PriorityLimit(_running_limit(payload))
         elif kind in ("check", "propagate"):
             priority, *args = payload
@@ -89,13 +91,17 @@ class _Server:
             coro = self._run(kind, request_id, args)
             self._tasks[request_id] = asyncio.get_running_loop().create_task(coro, context=context)
 
+    def _context(self, fresh: bool) -> CheckContext:
+        params = self._params
+        return CheckContext(
+            self._dns, fresh, trust_anchors=params.trust_anchors, https_port=params.https_port
+        )
+
     async def _run(self, kind: str, request_id: int, args: list[Any]) -> None:
         try:
             if kind == "check":
                 settings, fresh, propagate = args
-                report = await self._step(
-                    request_id, check_domain(settings, CheckContext(self._dns, fresh))
-                )
+                report = await self._step(request_id, check_domain(settings, self._context(fresh)))
                 if report is not None and propagate is not None:
                     QUERY_PRIORITY.set(propagate.priority)  # this task's context only
                     await self._step(

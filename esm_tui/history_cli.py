@@ -28,21 +28,14 @@ from esm_tui.history import (
     render_timeline,
     timeline_json,
 )
-from esm_tui.model import Status
+from esm_tui.model import CHECK_LABELS, Status
 from esm_tui.text import display_safe
 
 EX_OK = 0
 EX_USAGE = 64
 EX_IOERR = 74
 
-_LABELS = {
-    "mx": "MX",
-    "spf": "SPF",
-    "dkim": "DKIM",
-    "dmarc": "DMARC",
-    "bimi": "BIMI",
-    "dnssec": "DNSSEC",
-}
+_LABELS = CHECK_LABELS
 
 
 class _Parser(argparse.ArgumentParser):

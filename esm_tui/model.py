@@ -12,7 +12,21 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-CHECK_NAMES: tuple[str, ...] = ("mx", "spf", "dkim", "dmarc", "bimi", "dnssec")
+CHECK_NAMES: tuple[str, ...] = (
+    "mx", "spf", "dkim", "dmarc", "bimi", "mta_sts", "tls_rpt", "dnssec",
+)  # fmt: skip
+
+#: How each check is named on screen and in text output.
+CHECK_LABELS: dict[str, str] = {
+    "mx": "MX",
+    "spf": "SPF",
+    "dkim": "DKIM",
+    "dmarc": "DMARC",
+    "bimi": "BIMI",
+    "mta_sts": "MTA-STS",
+    "tls_rpt": "TLS-RPT",
+    "dnssec": "DNSSEC",
+}
 
 
 class Status(StrEnum):
@@ -313,3 +327,7 @@ class DomainSettings:
     spf_ips: tuple[str, ...] = ()
     dkim_selectors: tuple[str, ...] = ()
     bimi_expected: bool = False
+    #: `mta_sts` / `tls_rpt` / `dnssec = true`: absence is red, not grey (SPEC §8).
+    mta_sts_expected: bool = False
+    tls_rpt_expected: bool = False
+    dnssec_expected: bool = False

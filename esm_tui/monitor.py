@@ -22,18 +22,11 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from esm_tui.model import CHECK_NAMES, DomainReport, RecordResult, Status, worst
+from esm_tui.model import CHECK_LABELS, CHECK_NAMES, DomainReport, RecordResult, Status, worst
 
 Clock = Callable[[], float]
 
-LABELS: Mapping[str, str] = {
-    "mx": "MX",
-    "spf": "SPF",
-    "dkim": "DKIM",
-    "dmarc": "DMARC",
-    "bimi": "BIMI",
-    "dnssec": "DNSSEC",
-}
+LABELS: Mapping[str, str] = CHECK_LABELS
 
 
 @dataclass(frozen=True)

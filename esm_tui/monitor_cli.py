@@ -111,6 +111,8 @@ class _Watcher:
             retries=settings.retries,
             concurrency=settings.concurrency,
             max_age=self.interval * 0.9,  # as the dashboard: fresh answers each cycle
+            trust_anchors=settings.trust_anchors,
+            https_port=settings.https_port,
         )
         self.engine = Engine(self.params)
         self.monitor = Monitor(self.names, interval=self.interval)

@@ -9,18 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from esm_tui import __version__
-from esm_tui.model import CHECK_NAMES, DomainReport, Status, json_default, worst
+from esm_tui.model import CHECK_LABELS, CHECK_NAMES, DomainReport, Status, json_default, worst
 from esm_tui.text import display_safe
 
 SCHEMA = 1
-_LABELS = {
-    "mx": "MX",
-    "spf": "SPF",
-    "dkim": "DKIM",
-    "dmarc": "DMARC",
-    "bimi": "BIMI",
-    "dnssec": "DNSSEC",
-}
+_LABELS = CHECK_LABELS
 
 
 def overall(reports: Sequence[DomainReport]) -> Status:
@@ -97,15 +90,19 @@ def dumps_fragments(
 
 def render_table(reports: Sequence[DomainReport], width: int = 80) -> str:
     """One line per domain with the five statuses, then what is wrong and how to fix it."""
+    # A column is its label and a space wide ("DKIM   ", "MTA-STS "), at least 6.
+    cols = {c: max(6, len(_LABELS[c]) + 1) for c in CHECK_NAMES}
     name_width = max([len("DOMAIN"), *(len(r.domain) for r in reports)])
-    name_width = min(name_width, width - 6 * 7 - 1)
+    name_width = max(len("DOMAIN"), min(name_width, width - sum(cols.values()) - 7))
     header = (
-        f"{'DOMAIN':<{name_width}} " + "".join(f"{_LABELS[c]:<7}" for c in CHECK_NAMES) + "STATUS"
+        f"{'DOMAIN':<{name_width}} "
+        + "".join(f"{_LABELS[c]:<{cols[c]}}" for c in CHECK_NAMES)
+        + "STATUS"
     )
     lines = [header, "-" * min(width, len(header))]
     for report in reports:
         cells = "".join(
-            f"{report.checks[c].status.word:<7}" if c in report.checks else f"{'':<7}"
+            f"{report.checks[c].status.word:<{cols[c]}}" if c in report.checks else " " * cols[c]
             for c in CHECK_NAMES
         )
         domain = _clip(display_safe(report.domain), name_width)

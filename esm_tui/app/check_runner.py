@@ -97,6 +97,8 @@ class CheckRunner:
             retries=settings.retries,
             concurrency=settings.concurrency,
             max_age=settings.interval * CACHE_SHARE,
+            trust_anchors=settings.trust_anchors,
+            https_port=settings.https_port,
         )
 
     def _start_worker(self, name: str, *, fresh: bool = False) -> Worker[None]:

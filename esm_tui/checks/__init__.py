@@ -1,4 +1,4 @@
-"""The five record checks and `check_domain()`, which runs a domain's checks concurrently.
+"""The record checks (SPEC §4, §8) and `check_domain()`, which runs a domain's checks at once.
 
 Each check, a module (mx, spf, bimi) or a package (dkim, dmarc), offers
 `async check(domain, ctx) -> RecordResult` and the `CODES` of the findings it emits. The
@@ -40,6 +40,8 @@ _QUERY = {
     "dkim": ("_domainkey.{d}.", "TXT"),
     "dmarc": ("_dmarc.{d}.", "TXT"),
     "bimi": ("default._bimi.{d}.", "TXT"),
+    "mta_sts": ("_mta-sts.{d}.", "TXT"),
+    "tls_rpt": ("_smtp._tls.{d}.", "TXT"),
     "dnssec": ("{d}.", "DNSKEY"),
 }
 
@@ -50,9 +52,9 @@ def _modules() -> tuple[ModuleType, ...]:
     (≈ 0.2 ms per domain for the five, profiled)."""
     global _MODULES
     if _MODULES is None:
-        from esm_tui.checks import bimi, dkim, dmarc, dnssec, mx, spf
+        from esm_tui.checks import bimi, dkim, dmarc, dnssec, mta_sts, mx, spf, tls_rpt
 
-        _MODULES = (mx, spf, dkim, dmarc, bimi, dnssec)
+        _MODULES = (mx, spf, dkim, dmarc, bimi, mta_sts, tls_rpt, dnssec)
     return _MODULES
 
 
@@ -61,13 +63,15 @@ _MODULES: tuple[ModuleType, ...] | None = None
 
 def registry() -> dict[str, Check]:
     """The checks by name, in display order."""
-    mx, spf, dkim, dmarc, bimi, dnssec = _modules()
+    mx, spf, dkim, dmarc, bimi, mta_sts, tls_rpt, dnssec = _modules()
     return {
         "mx": mx.check,
         "spf": spf.check,
         "dkim": dkim.check,
         "dmarc": dmarc.check,
         "bimi": bimi.check,
+        "mta_sts": mta_sts.check,
+        "tls_rpt": tls_rpt.check,
         "dnssec": dnssec.check,
     }
 
@@ -85,6 +89,8 @@ def first_queries(domain: DomainSettings) -> list[tuple[str, str]]:
         (f"_dmarc.{name}.", "TXT"),
         (f"_dmarc.{name}.", "CNAME"),
         (f"{bimi.SELECTOR}._bimi.{name}.", "TXT"),
+        (f"_mta-sts.{name}.", "TXT"),
+        (f"_smtp._tls.{name}.", "TXT"),
     ]
 
 

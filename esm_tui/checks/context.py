@@ -33,6 +33,8 @@ class CheckContext:
     fresh: bool = False
     #: `[settings] trust_anchors` loaded; None: the root's built-in anchors.
     trust_anchors: Anchors | None = None
+    #: `[settings] https_port`: the port of the MTA-STS policy servers.
+    https_port: int = 443
     _asked: set[tuple[str, str]] = field(default_factory=set)
 
     def query(self, name: str, rdtype: str) -> Coroutine[Any, Any, Outcome]:

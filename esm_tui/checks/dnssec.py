@@ -59,7 +59,7 @@ def answers_used(domain: DomainSettings) -> list[tuple[str, str]]:
 async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
     name = domain.name.lower().rstrip(".")
     anchors = ctx.trust_anchors or root_anchors()
-    chain = await ChainWalk(ctx.dns, anchors).run(f"{name}.", answers_used(domain))
+    chain = await ChainWalk(ctx.dns, anchors, fresh=ctx.fresh).run(f"{name}.", answers_used(domain))
     details = {
         "state": chain.state,
         "anchor": anchors.zone.to_text(),

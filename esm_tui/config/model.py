@@ -30,6 +30,8 @@ class Settings:
     compare_resolvers: tuple[Server, ...] = ()
     #: `trust_anchors`, loaded; None: the root's built-in anchors (esm_tui.dnssec).
     trust_anchors: Anchors | None = None
+    #: `https_port`: where MTA-STS policies are fetched (443 but in a test lab).
+    https_port: int = 443
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class DomainConfig:
     name: str
     dkim_selectors: tuple[str, ...] = ()
     bimi: bool = False
+    mta_sts: bool = False
+    tls_rpt: bool = False
+    dnssec: bool = False
     mx: tuple[str, ...] | None = None
     spf_include: tuple[str, ...] | None = None
     spf_ips: tuple[str, ...] | None = None
@@ -94,6 +99,9 @@ class Config:
             spf_ips=relay.spf_ips if entry.spf_ips is None else entry.spf_ips,
             dkim_selectors=selectors,
             bimi_expected=entry.bimi,
+            mta_sts_expected=entry.mta_sts,
+            tls_rpt_expected=entry.tls_rpt,
+            dnssec_expected=entry.dnssec,
         )
 
     def with_domains(self, names: Iterable[str], *, replace_configured: bool = False) -> Config:

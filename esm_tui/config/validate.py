@@ -23,10 +23,13 @@ _MISSING: Any = object()
 _TOP_KEYS = ("settings", "relay", "domains", "notify")
 _SETTINGS_KEYS = (
     "interval", "timeout", "retries", "concurrency", "nameservers", "history", "port",
-    "compare_resolvers", "trust_anchors",
+    "compare_resolvers", "trust_anchors", "https_port",
 )  # fmt: skip
 _RELAY_KEYS = ("preset", "mx", "spf_include", "spf_ips", "dkim_selectors")
-_DOMAIN_KEYS = ("name", "dkim_selectors", "bimi", "mx", "spf_include", "spf_ips")
+_DOMAIN_KEYS = (
+    "name", "dkim_selectors", "bimi", "mx", "spf_include", "spf_ips", "mta_sts", "tls_rpt",
+    "dnssec",
+)  # fmt: skip
 
 
 def format_key(path: KeyPath) -> str:
@@ -99,6 +102,7 @@ class Validator:
             port=self.integer(table, where, "port", 53, 1, 65535),
             compare_resolvers=self.servers(table, where, "compare_resolvers"),
             trust_anchors=trust_anchors(self, table),
+            https_port=self.integer(table, where, "https_port", 443, 1, 65535),
         )
 
     def relay(self, table: dict) -> Relay:
@@ -162,6 +166,9 @@ class Validator:
             dkim_selectors=self.strings(entry, (*where, "dkim_selectors"), normalize_selector)
             or (),
             bimi=self.boolean(entry, where, "bimi", False),
+            mta_sts=self.boolean(entry, where, "mta_sts", False),
+            tls_rpt=self.boolean(entry, where, "tls_rpt", False),
+            dnssec=self.boolean(entry, where, "dnssec", False),
             mx=self.strings(entry, (*where, "mx"), mx_pattern),
             spf_include=self.strings(entry, (*where, "spf_include"), normalize_domain),
             spf_ips=self.strings(entry, (*where, "spf_ips"), network),

@@ -20,6 +20,7 @@ import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
+import dns.query
 import dns.rcode
 import dns.rdatatype
 
@@ -35,12 +36,15 @@ _CACHES: weakref.WeakKeyDictionary[Dns, dict[tuple[str, str], tuple[float, async
 )
 
 
-async def query_signed(resolver: Dns, name: str, rdtype: str) -> SecureOutcome:
+async def query_signed(
+    resolver: Dns, name: str, rdtype: str, *, fresh: bool = False
+) -> SecureOutcome:
     """The whole reply to (name, type) asked with DO and CD, or a Failure (timeout,
-    SERVFAIL, REFUSED, network error). NXDOMAIN/NODATA are replies, not failures."""
+    SERVFAIL, REFUSED, network error). NXDOMAIN/NODATA are replies, not failures.
+    `fresh` (a user's recheck) asks again whatever is cached, as `Dns.query` does."""
     key = (absolute(name), rdtype.upper())
     cache = _CACHES.setdefault(resolver, {})
-    hit = cache.get(key)
+    hit = None if fresh else cache.get(key)
     loop = asyncio.get_running_loop()
     if hit is not None:
         created, future = hit
@@ -72,7 +76,18 @@ async def _ask(resolver: Dns, name: str, rdtype: str) -> SecureOutcome:
             except dns.exception.Timeout:
                 reason = "timeout"
                 continue
-            except (OSError, dns.exception.DNSException) as exc:
+            except ConnectionRefusedError:
+                reason = f"connection refused by {where}"
+                continue
+            except dns.query.BadResponse:
+                # dnspython's check of the ID and the question: worded as the rest of the
+                # layer words a reply to another question (esm_tui.dns.question).
+                reason = f"reply from {where} to another question (or with another ID)"
+                continue
+            except dns.exception.DNSException as exc:
+                reason = f"bad reply from {where}: {type(exc).__name__}"
+                continue
+            except OSError as exc:
                 reason = f"network error ({type(exc).__name__})"
                 continue
             rcode = reply.rcode()

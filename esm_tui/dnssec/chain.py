@@ -60,8 +60,13 @@ class ChainWalk:
     """One domain's walk; the queries are cached per run (dns.secure), so zones shared
     by many domains have their DS and DNSKEY asked once."""
 
-    def __init__(self, resolver: Dns, anchors: Anchors, now: float | None = None) -> None:
+    def __init__(
+        self, resolver: Dns, anchors: Anchors, now: float | None = None, *, fresh: bool = False
+    ) -> None:
         self.resolver = resolver
+        #: A user's recheck: the first ask of each question in this walk is a new query.
+        self.fresh = fresh
+        self._asked: set[tuple[str, str]] = set()
         self.anchors = anchors
         self.now = time.time() if now is None else now
         self.result = ChainResult(SECURE)
@@ -89,7 +94,10 @@ class ChainWalk:
             raise Verdict(UNKNOWN, "dnssec.nothing-validated", "no answer could be validated")
 
     async def _ask(self, name: dns.name.Name, rdtype: str) -> dns.message.Message:
-        reply = await query_signed(self.resolver, name.to_text(), rdtype)
+        key = (name.to_text().lower(), rdtype)
+        fresh = self.fresh and key not in self._asked
+        self._asked.add(key)
+        reply = await query_signed(self.resolver, name.to_text(), rdtype, fresh=fresh)
         if isinstance(reply, Failure):
             raise Verdict(
                 UNKNOWN,
