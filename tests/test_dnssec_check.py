@@ -212,3 +212,55 @@ def test_a_root_without_any_dnskey_is_unsigned_not_bogus(tmp_path: Path) -> None
     assert result["status"] == "none", result
     assert _codes(result) == ["dnssec.unsigned"]
     assert "publishes no DNSKEY" in result["findings"][0]["message"]
+
+
+def test_an_unsigned_zone_is_red_when_dnssec_is_expected(
+    hierarchy: tuple[DnsServer, DnsServer, Path], tmp_path: Path
+) -> None:
+    server, _, anchors = hierarchy
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[settings]\ntimeout = 2.0\nretries = 0\nhistory = false\n"
+        f'nameservers = ["{server.address}"]\ntrust_anchors = "{anchors}"\n'
+        '[[domains]]\nname = "unsigned.test"\ndnssec = true\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "ESM_TUI_DATA_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "esm_tui", "check", "--json", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    result = json.loads(proc.stdout)["domains"][0]["checks"]["dnssec"]
+    assert result["status"] == "fail", result
+    assert _codes(result) == ["dnssec.not-signed"]
+    assert "DS record" in result["fix"]["steps"][0]
+
+
+async def test_the_dashboard_engine_validates_with_the_configured_anchor(
+    hierarchy: tuple[DnsServer, DnsServer, Path],
+) -> None:
+    """The engine process (dashboard, monitor) gets [settings] trust_anchors too: with the
+    private anchor the private hierarchy validates there as in `check`."""
+    from esm_tui.dnssec.anchors import load_anchors
+    from esm_tui.engine import DnsParams, Engine
+    from esm_tui.model import DomainSettings
+
+    server, _, anchors = hierarchy
+    params = DnsParams(
+        (server.server,),
+        timeout=2.0,
+        retries=0,
+        concurrency=8,
+        max_age=None,
+        trust_anchors=load_anchors(anchors),
+    )
+    engine = Engine(params)
+    try:
+        report = await engine.check(DomainSettings(DOMAINS[0]), False, 0)
+    finally:
+        engine.close()
+    assert report.checks["dnssec"].status == "ok", report.checks["dnssec"].findings

@@ -56,6 +56,7 @@ SIGNED_REASONS = {**REASONS, "wrong-id": "another ID"}
 def reason(check: str, behaviour: str) -> str:
     return (SIGNED_REASONS if check == "dnssec" else REASONS)[behaviour]
 
+
 DOMAINS = ("good.example", "shop.example", "broken.example")
 
 

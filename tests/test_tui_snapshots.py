@@ -148,6 +148,12 @@ def good(domain: str = "good.example") -> DomainReport:
         "bimi": result("bimi", Status.OK, "logo and mark certificate",
                        f"default._bimi.{domain}.",
                        records=(f"v=BIMI1; l=https://{domain}/logo.svg; a=https://{domain}/vmc.pem",)),
+        "mta_sts": result("mta_sts", Status.OK, "enforce, 1 mx pattern(s), max_age 604800",
+                          f"_mta-sts.{domain}.", records=("v=STSv1; id=20261201;",),
+                          mode="enforce", mx=["*.esm-relay.example"]),
+        "tls_rpt": result("tls_rpt", Status.OK, "reports to 1 address", f"_smtp._tls.{domain}.",
+                          records=(f"v=TLSRPTv1; rua=mailto:tls@{domain}",)),
+        "dnssec": result("dnssec", Status.NONE, "not signed", f"{domain}.", "DNSKEY"),
     }  # fmt: skip
     return hosted(DomainReport(domain, checks, CHECKED), "ovh")
 
@@ -210,6 +216,20 @@ def broken(domain: str = "broken.example", *, dmarc_unknown: bool = False) -> Do
     )  # fmt: skip
     checks["bimi"] = result("bimi", Status.NONE, "no BIMI record (optional)",
                             f"default._bimi.{domain}.")  # fmt: skip
+    checks["mta_sts"] = result(
+        "mta_sts", Status.FAIL, "enforce: 1 MX host(s) not in the policy", f"_mta-sts.{domain}.",
+        records=("v=STSv1; id=1;",),
+        findings=(Finding(Severity.FAIL, "mta_sts.mx-not-covered", "The MX host "
+                          "mail.broken.example matches no mx: pattern of the policy "
+                          "(*.esm-relay.example): senders that apply MTA-STS refuse to "
+                          "deliver to it.", "RFC 8461 §4.1"),),
+        mode="enforce", mx=["*.esm-relay.example"], mx_hosts=["mail.broken.example"],
+        policy_url=f"https://mta-sts.{domain}/.well-known/mta-sts.txt",
+        policy="version: STSv1\r\nmode: enforce\r\nmx: *.esm-relay.example\r\n"
+               "max_age: 604800\r\n\x1b[2Jhidden: \u202egnp.exe\r\n",
+    )  # fmt: skip
+    checks["tls_rpt"] = result("tls_rpt", Status.NONE, "no TLS-RPT record (optional)",
+                               f"_smtp._tls.{domain}.")  # fmt: skip
     if dmarc_unknown:
         checks["dmarc"] = result(
             "dmarc", Status.UNKNOWN, "DNS query failed: timeout after 2 s from 127.0.0.1:5353",

@@ -75,6 +75,9 @@ class EsmApp(
         (110, "-wide"),
         (160, "-xwide"),
     ]
+    # ≥ 36 rows: all eight cards and the summary tile fit without scrolling (app.tcss);
+    # at 80×24 the five seed cards come first and the rest scroll into view.
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (36, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "recheck", "Recheck", id="recheck", tooltip="Check the selected domain now"),

@@ -29,6 +29,7 @@ CODES: dict[str, str] = {
     "dnssec.no-dnskey": "The parent has DS records, yet the zone publishes no DNSKEY: bogus.",
     "dnssec.resolver-strips": "The resolver ignores the DO bit or strips RRSIGs, so the "
     "chain cannot be checked through it: unknown, not red.",
+    "dnssec.not-signed": "dnssec = true, but the zone is not signed: red.",
     "dnssec.nothing-validated": "None of the answers could be validated (all absent).",
 }
 
@@ -80,6 +81,26 @@ async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
                     f"{', '.join(chain.validated)}.",
                     REF,
                 ),
+            ),
+            **base,
+        )
+    if chain.state == INSECURE and domain.dnssec_expected:
+        return RecordResult(
+            status=Status.FAIL,
+            summary="not signed (expected)",
+            findings=(
+                Finding(
+                    Severity.FAIL,
+                    "dnssec.not-signed",
+                    f"DNSSEC is expected for {name} (dnssec = true), but: {chain.message}",
+                    "RFC 4035 §4.3",
+                ),
+            ),
+            fix=Fix(
+                steps=(
+                    "Turn on DNSSEC signing at the DNS host, then publish the DS record it "
+                    "gives at the registrar (the parent zone).",
+                )
             ),
             **base,
         )

@@ -22,7 +22,9 @@ from esm_tui.text import display_safe
 from esm_tui.widgets.status import badge, severity_badge
 
 #: Keys of `details` with a section of their own (or that repeat the raw record).
-STRUCTURED_KEYS = frozenset({"tree", "selectors", "hosts", "record", "records", "tags", "tried"})
+STRUCTURED_KEYS = frozenset(
+    {"tree", "selectors", "hosts", "record", "records", "tags", "tried", "policy"}
+)
 _QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
 _MAX_TREE_DEPTH = 24
 _MAX_TREE_NODES = 500

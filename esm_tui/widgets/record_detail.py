@@ -142,10 +142,29 @@ def _parsed(result: RecordResult) -> list[Widget]:
             if tags is not None:
                 parts.append(block(tags, "table"))
         widgets += section(f"Selectors ({len(selectors)})", *parts)
+    widgets += _policy_file(result)
     details = details_table(result.details)
     if details is not None:
         widgets += section("Details", block(details, "table"))
     return widgets
+
+
+#: Lines of a fetched MTA-STS policy shown; the rest is counted (a policy is ~6 lines,
+#: and the fetch caps it at 64 KB of attacker-chosen text).
+_POLICY_LINES = 60
+
+
+def _policy_file(result: RecordResult) -> list[Widget]:
+    """The MTA-STS policy as fetched, line by line, each made safe to print."""
+    policy = result.details.get("policy")
+    if not isinstance(policy, str):
+        return []
+    lines = policy.splitlines()
+    shown = [Content(safe(line)) for line in lines[:_POLICY_LINES]]
+    if len(lines) > _POLICY_LINES:
+        shown.append(Content.styled(f"… {len(lines) - _POLICY_LINES} more lines", "$text-muted"))
+    heading = f"Policy file ({safe(result.details.get('policy_url'))})"
+    return section(heading, block(Content("\n").join(shown), "raw"))
 
 
 def _findings(result: RecordResult) -> list[Widget]:
