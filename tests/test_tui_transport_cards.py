@@ -7,12 +7,12 @@ arrow keys and scroll into view. At 120×40 every card is on screen at once.
 from __future__ import annotations
 
 from textual.pilot import Pilot
+from waiting import until
 
 from esm_tui.app import EsmApp
 from esm_tui.model import CHECK_NAMES
 from esm_tui.widgets.record_card import RecordCard
 from tests.test_tui_snapshots import settle, snapshot_app
-from waiting import until
 
 
 def _on_screen(app: EsmApp, widget: RecordCard) -> bool:
