@@ -27,6 +27,9 @@ from esm_tui.checks.bimi_parse import https_url_problem, parse_bimi
 from esm_tui.checks.dkim.keys import decode_key
 from esm_tui.checks.dkim.parse import parse_dkim
 from esm_tui.checks.dmarc.parse import parse_dmarc, parse_report_uri
+from esm_tui.checks.mta_sts.policy import parse_policy, uncovered
+from esm_tui.checks.tls_rpt import split_uris, uri_finding
+from esm_tui.checks.transport_txt import parse as parse_transport_txt
 from esm_tui.config.names import mx_pattern, normalize_domain, normalize_selector
 from esm_tui.dns.reply import RRs
 from esm_tui.spf.macros import parse_domain_spec, parse_macro_string
@@ -70,6 +73,14 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "bimi tags": _tolerant(lambda t: parse_bimi("v=BIMI1; " + t)),
     "bimi l=": _tolerant(lambda t: parse_bimi("v=BIMI1; l=" + t)),
     "bimi url": _tolerant(https_url_problem),
+    "mta-sts txt": _tolerant(lambda t: parse_transport_txt("v=STSv1; " + t, "v=STSv1")),
+    "mta-sts policy": lambda t: parse_policy("version: STSv1\nmode: enforce\nmx: " + t),
+    "mta-sts policy lines": lambda t: parse_policy(t.replace(";", "\n")),
+    "mta-sts mx match": lambda t: uncovered([t, "*." + t], [t, "a." + t]),
+    "tls-rpt txt": _tolerant(
+        lambda t: parse_transport_txt("v=TLSRPTv1; rua=" + t, "v=TLSRPTv1", ("rua",))
+    ),
+    "tls-rpt uris": lambda t: [uri_finding(u) for u in split_uris(t)],
     "config domain": _tolerant(normalize_domain),
     "config selector": _tolerant(normalize_selector),
     "config mx pattern": _tolerant(mx_pattern),

@@ -45,7 +45,7 @@ from esm_tui.model import DomainSettings
 
 ALL_SETTINGS = (
     "interval", "timeout", "retries", "concurrency", "nameservers", "history", "port",
-    "compare_resolvers",
+    "compare_resolvers", "https_port",
 )  # fmt: skip
 ALL_RELAY = ("mx", "spf_include", "spf_ips", "dkim_selectors")
 
@@ -550,8 +550,10 @@ def test_the_example_loads_and_documents_every_key() -> None:
         for key in keys:
             line = next(i for i, line in enumerate(body) if line.startswith(f"{key} = "))
             assert body[line - 1].startswith("#"), f"{key} has no comment above it"
-    for key in ("name", "dkim_selectors", "bimi", "mx", "spf_include", "spf_ips"):
-        assert any(line.startswith("# ") and key in line for line in lines[-8:]), key
+    domain_keys = ("name", "dkim_selectors", "bimi", "mta_sts", "tls_rpt", "dnssec", "mx",
+                   "spf_include", "spf_ips")  # fmt: skip
+    for key in domain_keys:
+        assert any(line.startswith("# ") and key in line for line in lines[-12:]), key
     # Placeholders only in comments: no vendor host name is made up.
     assert "activation guide" in text
 

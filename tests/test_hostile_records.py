@@ -149,6 +149,9 @@ def _payload_case(r: Records, name: str, payload: bytes) -> Case:
     r.add_txt(f"_dmarc.{d}.", dmarc)
     r.add_txt(f"esm._domainkey.{d}.", dkim)
     r.add_txt(f"default._bimi.{d}.", bimi)
+    sts, tlsrpt = b"v=STSv1; id=" + payload, b"v=TLSRPTv1; rua=" + payload
+    r.add_txt(f"_mta-sts.{d}.", sts)
+    r.add_txt(f"_smtp._tls.{d}.", tlsrpt)
     return Case(
         d,
         # MX: a host that does not resolve is a warning (the other one resolves).
@@ -156,7 +159,10 @@ def _payload_case(r: Records, name: str, payload: bytes) -> Case:
         # DMARC: `p` has an invalid value (or the tag-list breaks) -> fail.
         # DKIM: p= is no key (or the tag-list breaks) -> fail.
         # BIMI: l= is not an https URL (or the tag-list breaks) -> fail.
-        {"mx": "warn", "spf": "ok", "dkim": "fail", "dmarc": "fail", "bimi": "fail"},
+        # MTA-STS: id= is not 1-32 letters and digits (or the tag-list breaks) -> fail.
+        # TLS-RPT: rua= is no mailto:/https: URI (or the tag-list breaks) -> fail.
+        {"mx": "warn", "spf": "ok", "dkim": "fail", "dmarc": "fail", "bimi": "fail",
+         "mta_sts": "fail", "tls_rpt": "fail"},  # fmt: skip
         {"mx.host-unresolved"},
         {
             "mx": [f"10 mx.p-{name}.example.", mx.to_text()],
@@ -164,6 +170,8 @@ def _payload_case(r: Records, name: str, payload: bytes) -> Case:
             "dmarc": [shown(dmarc)],
             "dkim": [shown(dkim)],
             "bimi": [shown(bimi)],
+            "mta_sts": [shown(sts)],
+            "tls_rpt": [shown(tlsrpt)],
         },
     )
 
