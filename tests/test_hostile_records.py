@@ -161,8 +161,15 @@ def _payload_case(r: Records, name: str, payload: bytes) -> Case:
         # BIMI: l= is not an https URL (or the tag-list breaks) -> fail.
         # MTA-STS: id= is not 1-32 letters and digits (or the tag-list breaks) -> fail.
         # TLS-RPT: rua= is no mailto:/https: URI (or the tag-list breaks) -> fail.
-        {"mx": "warn", "spf": "ok", "dkim": "fail", "dmarc": "fail", "bimi": "fail",
-         "mta_sts": "fail", "tls_rpt": "fail"},  # fmt: skip
+        {
+            "mx": "warn",
+            "spf": "ok",
+            "dkim": "fail",
+            "dmarc": "fail",
+            "bimi": "fail",
+            "mta_sts": "fail",
+            "tls_rpt": "fail",
+        },
         {"mx.host-unresolved"},
         {
             "mx": [f"10 mx.p-{name}.example.", mx.to_text()],

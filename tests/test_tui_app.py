@@ -222,7 +222,9 @@ async def test_cards_fill_in_with_glyph_colour_class_and_word(
 async def test_fits_in_80_by_24(config_path: Path) -> None:
     async with settled_app(config_path) as (app, pilot):
         screen = app.screen.region
-        for check in CHECK_NAMES:
+        # The five seed cards whole; the optional ones below scroll into view
+        # (tests/test_tui_transport_cards.py).
+        for check in CHECK_NAMES[:5]:
             region = app.query_one(f"#card-{check}", RecordCard).region
             assert screen.contains_region(region), check
             assert region.height >= 7 and region.width >= 24

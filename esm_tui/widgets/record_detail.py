@@ -240,7 +240,15 @@ class RecordDetailScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#detail", VerticalScroll).focus()
+        scroll = self.query_one("#detail", VerticalScroll)
+        # Anchored but released: the reader starts at the top; once at the end (End, or
+        # scrolled down to it) the end sticks while a rebuild's contents are laid out and
+        # grow, until the reader scrolls up (Textual releases the anchor then). The
+        # restore after a rebuild alone lost the race with a late layout pass (ended 3
+        # lines short of a grown end, 1 run in 3 under load).
+        scroll.anchor()
+        scroll.release_anchor()
+        scroll.focus()
 
     class Update(Message):
         """A new view to show; handled in the screen's own queue, so rebuilds never overlap."""
