@@ -45,7 +45,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
 
-SUBCOMMANDS = ("check", "init", "spf-eval", "history", "monitor")
+SUBCOMMANDS = ("check", "init", "spf-eval", "history", "monitor", "fix")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -149,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from esm_tui.monitor_cli import run_monitor
 
             return run_monitor(args[1:])
+        if args and args[0] == "fix":
+            from esm_tui.fix_cli import run_fix
+
+            return run_fix(args[1:])
         if args and args[0] == "history":
             from esm_tui.history_cli import run_history
 

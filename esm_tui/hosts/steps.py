@@ -45,6 +45,8 @@ _KINDS = (
     ("v=dmarc1", "DMARC", "RFC 9989: two DMARC records at one name make receivers ignore both"),
     ("v=dkim1", "DKIM", "one key record per selector"),
     ("v=bimi1", "BIMI", "one BIMI record per selector"),
+    ("v=stsv1", "MTA-STS", "RFC 8461 §3.1: with two records senders assume no policy"),
+    ("v=tlsrptv1", "TLS-RPT", "RFC 8460 §3: with two records senders assume none"),
 )
 
 
@@ -322,7 +324,8 @@ def _txt_warnings(
 
 
 def record_kind(value: str) -> str | None:
-    """`SPF`, `DMARC`, `DKIM` or `BIMI` for a TXT value starting with that version tag."""
+    """`SPF`, `DMARC`, `DKIM`, `BIMI`, `MTA-STS` or `TLS-RPT` for a TXT value starting with
+    that version tag."""
     kind = _kind(value)
     return kind[0] if kind else None
 
