@@ -169,6 +169,59 @@ class Records:
                     merged.add(rdata)
                 node[rds.rdtype] = merged
 
+    # -- dynamic updates (esm_tui.demo.update) ------------------------------------------
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held around a whole UPDATE: its prerequisites and changes are one step."""
+        return self._lock  # type: ignore[return-value]
+
+    def holds_zone(self, zone: dns.name.Name) -> bool:
+        return zone in self._soas
+
+    def node_exists(self, name: dns.name.Name) -> bool:
+        with self._lock:
+            return bool(self._nodes.get(name))
+
+    def rdataset(self, name: dns.name.Name, rdtype: int) -> dns.rdataset.Rdataset | None:
+        with self._lock:
+            return self._nodes.get(name, {}).get(rdtype)
+
+    def drop(self, name: dns.name.Name, rdtype: int | None) -> None:
+        self.remove(name.to_text(), None if rdtype is None else dns.rdatatype.to_text(rdtype))
+
+    def discard(self, name: dns.name.Name, rdtype: int, rdatas: list[dns.rdata.Rdata]) -> None:
+        """Delete these records of the set (RFC 2136 §2.5.4); an emptied set goes."""
+        with self._lock:
+            node = self._nodes.get(name, {})
+            present = node.get(rdtype)
+            if present is None:
+                return
+            kept = present.copy()
+            for rdata in rdatas:
+                kept.discard(rdata)
+            self._interior = None
+            self.generation += 1
+            if kept:
+                node[rdtype] = kept
+            else:
+                node.pop(rdtype, None)
+                if not node:
+                    self._nodes.pop(name, None)
+
+    def merge(self, name: dns.name.Name, rds: dns.rdataset.Rdataset) -> None:
+        self._merge(name, rds)
+
+    def bump_serial(self, zone: dns.name.Name) -> None:
+        with self._lock:
+            soa = self._soas[zone]
+            [rdata] = list(soa)
+            bumped = dns.rdataset.Rdataset(soa.rdclass, soa.rdtype, ttl=soa.ttl)
+            bumped.add(rdata.replace(serial=(rdata.serial + 1) % 2**32))  # type: ignore[attr-defined]
+            self._soas[zone] = bumped
+            self._nodes.setdefault(zone, {})[dns.rdatatype.SOA] = bumped
+            self.generation += 1
+
     # -- answering -------------------------------------------------------------------
 
     def names(self) -> Iterable[dns.name.Name]:

@@ -49,8 +49,12 @@ class DnsServer:
         delay: float = 0.0,
         tcp: bool = True,
         memo: bool = False,
+        update_keyring: dict | None = None,
     ) -> None:
         self.records = records
+        #: TSIG keys whose signed UPDATEs are applied (esm_tui.demo.update); None: every
+        #: UPDATE is refused.
+        self.update_keyring = update_keyring
         self.host = host
         self.port = port
         #: A port asked for by number must be that port, or start() fails (no silent move).
@@ -164,7 +168,7 @@ class DnsServer:
                 await writer.wait_closed()
 
     async def _reply(self, wire: bytes, *, tcp: bool) -> bytes | None:
-        if not self.memo:
+        if not self.memo or (len(wire) > 2 and (wire[2] >> 3) & 0xF == dns.opcode.UPDATE):
             return (await self._render(wire, tcp=tcp))[0]
         found, reply = self._remembered(wire, tcp=tcp)
         if not found:
@@ -191,6 +195,10 @@ class DnsServer:
     async def _render(
         self, wire: bytes, *, tcp: bool
     ) -> tuple[bytes | None, tuple[str, str] | None]:
+        if len(wire) > 2 and (wire[2] >> 3) & 0xF == dns.opcode.UPDATE:
+            from esm_tui.demo.update import handle_update
+
+            return handle_update(self.records, wire, self.update_keyring), None
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
