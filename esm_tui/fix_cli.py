@@ -97,9 +97,9 @@ async def _main(args: argparse.Namespace) -> int:
 async def _plan_and_apply(args: argparse.Namespace, config: Any, domain: str, resolver) -> int:
     from esm_tui.checks import check_domain
     from esm_tui.checks.context import CheckContext
-    from esm_tui.publish.plan import build_plan, wanted_sets
     from esm_tui.publish.render import plan_text
-    from esm_tui.publish.zone import ZoneError, find_zone, read_sets
+    from esm_tui.publish.service import plan_for
+    from esm_tui.publish.zone import ZoneError
 
     settings = config.settings
     domain_settings = config.domain_settings(domain)
@@ -112,15 +112,14 @@ async def _plan_and_apply(args: argparse.Namespace, config: Any, domain: str, re
             https_port=settings.https_port,
         ),
     )
+    target = _target(config, domain)
     try:
-        zone = await find_zone(resolver, domain)
+        zone, plan = await plan_for(
+            resolver, report, domain_settings, target, settings.port, tuple(args.only)
+        )
     except ZoneError as exc:
         print(f"esm-tui fix: {exc}", file=sys.stderr)
         return EX_FAILED
-    target = _target(config, domain)
-    reader = await _reader(resolver, zone, target, settings.port)
-    current = await read_sets(reader, wanted_sets(report, args.only), settings.timeout)
-    plan = build_plan(report, domain_settings, current, zone=zone.name, only=args.only)
     if args.json and not args.apply:
         print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False))
         return EX_PENDING if plan.pending else EX_OK
@@ -128,17 +127,15 @@ async def _plan_and_apply(args: argparse.Namespace, config: Any, domain: str, re
     if not args.apply:
         return EX_PENDING if plan.pending else EX_OK
     if not plan.automatic:
-        print(
-            "Nothing esm-tui can publish." + (" The rest is manual (above)." if plan.manual else "")
-        )
+        rest = " The rest is manual (above)." if plan.manual else ""
+        print(f"Nothing esm-tui can publish.{rest}")
         return EX_PENDING if plan.pending else EX_OK
-    return await _publish(args, config, domain, resolver, zone, target, plan.automatic, plan)
+    return await _publish(args, config, domain, resolver, zone, target, plan.automatic)
 
 
-async def _publish(args, config, domain, resolver, zone, target, changes, plan=None) -> int:
-    from esm_tui.publish import journal
+async def _publish(args, config, domain, resolver, zone, target, changes) -> int:
     from esm_tui.publish.render import served_text
-    from esm_tui.publish.rfc2136 import build_update, send
+    from esm_tui.publish.service import PublishError, publish
     from esm_tui.publish.verify import servers_of, wait_served
 
     if target is None:
@@ -146,26 +143,23 @@ async def _publish(args, config, domain, resolver, zone, target, changes, plan=N
             f"no [publish] configured for {domain}: add a [publish] table (provider = "
             '"rfc2136", server, tsig_key_file) to publish; the plan above is the guide.'
         )
-    server, key = target
-    server = server or await _primary(resolver, zone, config.settings.port)
     if not _confirmed(args, domain, changes, zone.name):
         print("Not published.")
         return EX_PENDING
-    update = build_update(zone.name, changes, key)
-    outcome = await asyncio.to_thread(send, update, server, config.settings.timeout * 2)
+    port = config.settings.port
+    try:
+        outcome = await publish(
+            resolver, domain, zone, target, tuple(changes), port, journal_it=not args.undo
+        )
+    except PublishError as exc:
+        raise FixUsageError(str(exc)) from None
     if not outcome.applied:
         print(f"Not applied: {outcome.message}", file=sys.stderr)
         return EX_FAILED
     print(f"Applied: {outcome.message} ({len(changes)} record sets).")
-    if not args.undo:  # an undo marks its entry undone instead (_undo)
-        try:
-            journal.record(domain, zone.name, tuple(changes))
-        except journal.JournalError as exc:
-            print(f"Warning: {exc}; --undo will not know this change.", file=sys.stderr)
-    servers = await servers_of(resolver, zone, config.settings.port)
-    served = await wait_served(
-        servers, changes, deadline=args.wait, timeout=config.settings.timeout
-    )
+    servers = await servers_of(resolver, zone, port)
+    timeout = config.settings.timeout
+    served = await wait_served(servers, changes, deadline=args.wait, timeout=timeout)
     print(served_text(served), end="")
     if served and all(s.serves for s in served):
         print("Every authoritative server serves the change; resolvers follow as TTLs expire.")
@@ -203,52 +197,12 @@ async def _undo(args, config, domain, resolver) -> int:
 
 
 def _target(config: Any, domain: str):
-    """(server or None for the primary, TsigKey or None) from [publish]; None when
-    publishing is not configured for the domain."""
-    from esm_tui.publish.rfc2136 import TsigKey
+    from esm_tui.publish.service import PublishError, target_for
 
-    publish = getattr(config, "publish_for", None)
-    settings = publish(domain) if publish is not None else None
-    if settings is None:
-        return None
-    if settings.provider != "rfc2136":
-        raise FixUsageError(
-            f"[publish] provider {settings.provider!r}: publishing through dns-lexicon "
-            'providers is not available in this version; use provider = "rfc2136" (a '
-            "TSIG key for your zone's primary), or follow the plan's steps by hand."
-        )
-    key = getattr(settings, "tsig_key", None)
-    tsig = TsigKey(key.name, key.algorithm, key.secret) if key is not None else None
-    return settings.server, tsig
-
-
-async def _reader(resolver, zone, target, port: int) -> tuple[str, int]:
-    """Where the plan reads the zone: the [publish] server, else the primary, else (a
-    hidden primary that does not answer) the resolver."""
-    from esm_tui.publish.zone import read_set
-
-    if target is not None and target[0] is not None:
-        return target[0]
     try:
-        primary = await _primary(resolver, zone, port)
-    except FixUsageError:
-        return resolver.nameservers[0]
-    # A hidden or firewalled primary: read through the resolver instead (the update's
-    # prerequisites still hold the plan to what the primary has).
-    answers = await read_set(primary, zone.name, "SOA", resolver.timeout)
-    return primary if answers else resolver.nameservers[0]
-
-
-async def _primary(resolver, zone, port: int) -> tuple[str, int]:
-    from esm_tui.publish.zone import addresses
-
-    found = await addresses(resolver, zone.primary)
-    if not found:
-        raise FixUsageError(
-            f"the zone's primary {zone.primary} (SOA MNAME) has no address: set [publish] "
-            "server to the server that accepts updates"
-        )
-    return found[0], port
+        return target_for(config, domain)
+    except PublishError as exc:
+        raise FixUsageError(str(exc)) from None
 
 
 def _confirmed(args: argparse.Namespace, domain: str, changes, zone: str) -> bool:

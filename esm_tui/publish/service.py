@@ -1,0 +1,111 @@
+"""The steps `esm-tui fix` and the dashboard's `p` share: where to publish (from
+`[publish]`), the plan of a domain from a report, and publishing it (update, journal).
+No printing and no Textual here: each caller says things its own way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from esm_tui.dns import Dns
+from esm_tui.model import DomainReport, DomainSettings
+from esm_tui.publish import journal
+from esm_tui.publish.plan import Change, Plan, build_plan, wanted_sets
+from esm_tui.publish.rfc2136 import Outcome, TsigKey, build_update, send
+from esm_tui.publish.zone import Zone, addresses, find_zone, read_set, read_sets
+
+Server = tuple[str, int]
+
+
+class PublishError(Exception):
+    """Publishing is not possible as configured; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to publish: the server (None: the zone's primary) and the key."""
+
+    server: Server | None
+    key: TsigKey | None
+
+
+def target_for(config: Any, domain: str) -> Target | None:
+    """The domain's `[publish]` (its own table, else the top-level one); None when
+    publishing is not configured. PublishError for a provider esm-tui cannot drive."""
+    publish_for = getattr(config, "publish_for", None)
+    settings = publish_for(domain) if publish_for is not None else None
+    if settings is None:
+        return None
+    if settings.provider != "rfc2136":
+        raise PublishError(
+            f"[publish] provider {settings.provider!r}: publishing through dns-lexicon "
+            'providers is not available in this version; use provider = "rfc2136" (a TSIG '
+            "key for your zone's primary), or follow the plan's steps by hand."
+        )
+    key = getattr(settings, "tsig_key", None)
+    tsig = TsigKey(key.name, key.algorithm, key.secret) if key is not None else None
+    return Target(settings.server, tsig)
+
+
+async def primary_address(resolver: Dns, zone: Zone, port: int) -> Server:
+    found = await addresses(resolver, zone.primary)
+    if not found:
+        raise PublishError(
+            f"the zone's primary {zone.primary} (SOA MNAME) has no address: set [publish] "
+            "server to the server that accepts updates"
+        )
+    return found[0], port
+
+
+async def reader_for(resolver: Dns, zone: Zone, target: Target | None, port: int) -> Server:
+    """Where the plan reads the zone: the [publish] server, else the primary, else (a
+    hidden primary that does not answer) the resolver; the update's prerequisites hold
+    the plan to what the server that applies it has, whatever was read."""
+    if target is not None and target.server is not None:
+        return target.server
+    try:
+        primary = await primary_address(resolver, zone, port)
+    except PublishError:
+        return resolver.nameservers[0]
+    answers = await read_set(primary, zone.name, "SOA", resolver.timeout)
+    return primary if answers else resolver.nameservers[0]
+
+
+async def plan_for(
+    resolver: Dns,
+    report: DomainReport,
+    settings: DomainSettings,
+    target: Target | None,
+    port: int,
+    only: tuple[str, ...] = (),
+) -> tuple[Zone, Plan]:
+    """The zone and the plan that fixes `report`'s records (ZoneError: no zone found)."""
+    zone = await find_zone(resolver, report.domain)
+    reader = await reader_for(resolver, zone, target, port)
+    current = await read_sets(reader, wanted_sets(report, only), resolver.timeout)
+    return zone, build_plan(report, settings, current, zone=zone.name, only=only)
+
+
+async def publish(
+    resolver: Dns,
+    domain: str,
+    zone: Zone,
+    target: Target,
+    changes: tuple[Change, ...],
+    port: int,
+    *,
+    journal_it: bool = True,
+) -> Outcome:
+    """Send the changes as one update; journal them when applied (for --undo)."""
+    server = target.server or await primary_address(resolver, zone, port)
+    update = build_update(zone.name, changes, target.key)
+    outcome = await asyncio.to_thread(send, update, server, resolver.timeout * 2)
+    if outcome.applied and journal_it:
+        try:
+            journal.record(domain, zone.name, changes)
+        except journal.JournalError as exc:
+            note = f" (not journalled: {exc}; --undo will not know this change)"
+            return Outcome(True, outcome.message + note)
+    return outcome
