@@ -35,6 +35,7 @@ from esm_tui.app.check_runner import (
 from esm_tui.app.config_actions import ConfigActions, stamp
 from esm_tui.app.history_actions import HistoryActions, HistoryWritten
 from esm_tui.app.keys import KeyActions
+from esm_tui.app.publish_actions import PublishActions
 from esm_tui.app.watch_actions import WatchActions
 from esm_tui.config import Config, Settings
 from esm_tui.dns import Server, format_server
@@ -60,6 +61,7 @@ class EsmApp(
     ConfigActions,
     HistoryActions,
     WatchActions,
+    PublishActions,
     AwayNotifications,
     App[int],
 ):
@@ -94,6 +96,8 @@ class EsmApp(
             tooltip="Open the record's detail",
         ),
         Binding("c", "copy_fix", "Copy", id="copy", tooltip="Copy the record to publish"),
+        # Off the footer (80 columns keep q Quit); in the help and the command palette.
+        Binding("p", "plan", "Fix", id="plan", show=False, tooltip="Plan (and publish) the fixes"),
         Binding(
             "C",
             "copy_fix_strings",

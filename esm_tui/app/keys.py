@@ -35,6 +35,11 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "in the list: go to the cards; on a card: open its detail"),
     ("c", "copy the value of the record to publish (OSC 52: works over SSH)"),
     ("C", "copy it as zone-file data: a long TXT value as quoted strings of ≤ 255 bytes"),
+    (
+        "p",
+        "the plan of the domain's fixes, with your DNS host's steps; publish it when "
+        "[publish] is configured (then the domain is watched)",
+    ),
     ("a", "add a domain (saved to the config file)"),
     ("d", "remove the selected domain (asks first)"),
     ("/", "filter by name or status (/fail /warn /?); escape clears"),
@@ -57,6 +62,7 @@ PALETTE: tuple[tuple[str, str, str], ...] = (
     ("toggle_watch", "Watch domain", "Recheck every 15 s until all records are OK (1 h at most)"),
     ("open_detail", "Open record detail", "Raw records, parsed tags, findings and the fix"),
     ("copy_fix", "Copy fix record", "Copy the value of the record to publish to the clipboard"),
+    ("plan", "Fix the domain", "The plan of the fixes, the DNS host's steps, and Publish"),
     (
         "copy_fix_strings",
         "Copy fix record as zone-file strings",
