@@ -16,6 +16,7 @@ import platformdirs
 from esm_tui.config.errors import ConfigError
 from esm_tui.config.model import Config
 from esm_tui.config.notify_section import validate_notify
+from esm_tui.config.publish_section import validate_publish
 from esm_tui.config.save import fingerprint
 from esm_tui.config.toml_layout import line_col
 from esm_tui.config.validate import Validator
@@ -80,7 +81,8 @@ def parse_config(data: bytes | str, path: Path | None = None) -> Config:
     validator = Validator(path, body)
     settings, relay, domains = validator.document(document)
     notify = validate_notify(validator, document)
-    return Config(settings, relay, domains, path, fingerprint(raw), notify=notify)
+    publish = validate_publish(validator, document.get("publish"), ("publish",))
+    return Config(settings, relay, domains, path, fingerprint(raw), notify=notify, publish=publish)
 
 
 def decode_text(raw: bytes, path: Path | None) -> str:

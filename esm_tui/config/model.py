@@ -11,6 +11,7 @@ from pathlib import Path
 
 from esm_tui.config.names import normalize_domain, unique
 from esm_tui.config.notify_section import NotifySettings
+from esm_tui.config.publish_section import PublishSettings
 from esm_tui.dns import Server
 from esm_tui.dnssec.anchors import Anchors
 from esm_tui.model import DomainSettings
@@ -59,6 +60,8 @@ class DomainConfig:
     mx: tuple[str, ...] | None = None
     spf_include: tuple[str, ...] | None = None
     spf_ips: tuple[str, ...] | None = None
+    #: `publish = {...}`: this domain's own way to publish (replaces `[publish]`).
+    publish: PublishSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,15 @@ class Config:
     #: sha256 of the file bytes as loaded; None when there was no file.
     fingerprint: str | None = None
     notify: NotifySettings = field(default_factory=NotifySettings)
+    #: `[publish]`; None: publishing is not configured (the plan is a guide).
+    publish: PublishSettings | None = None
+
+    def publish_for(self, name: str) -> PublishSettings | None:
+        """How to publish `name`'s changes: its own `publish = {...}`, else `[publish]`."""
+        entry = self.domain(name)
+        if entry is not None and entry.publish is not None:
+            return entry.publish
+        return self.publish
 
     def domain(self, name: str) -> DomainConfig | None:
         """The configured entry for `name` (any spelling normalize_domain accepts)."""

@@ -15,12 +15,13 @@ from esm_tui.config.errors import ConfigError, DomainNameError
 from esm_tui.config.model import DomainConfig, Relay, Settings
 from esm_tui.config.names import mx_pattern, network, normalize_domain, normalize_selector
 from esm_tui.config.presets import PRESETS, apply_preset
+from esm_tui.config.publish_section import validate_publish
 from esm_tui.config.toml_layout import BARE_KEY, KeyPath, Layout, scan
 from esm_tui.config.trust_anchors import trust_anchors
 from esm_tui.dns import NameserverError, Server, parse_nameserver
 
 _MISSING: Any = object()
-_TOP_KEYS = ("settings", "relay", "domains", "notify")
+_TOP_KEYS = ("settings", "relay", "domains", "notify", "publish")
 _SETTINGS_KEYS = (
     "interval", "timeout", "retries", "concurrency", "nameservers", "history", "port",
     "compare_resolvers", "trust_anchors", "https_port",
@@ -28,7 +29,7 @@ _SETTINGS_KEYS = (
 _RELAY_KEYS = ("preset", "mx", "spf_include", "spf_ips", "dkim_selectors")
 _DOMAIN_KEYS = (
     "name", "dkim_selectors", "bimi", "mx", "spf_include", "spf_ips", "mta_sts", "tls_rpt",
-    "dnssec",
+    "dnssec", "publish",
 )  # fmt: skip
 
 
@@ -172,6 +173,7 @@ class Validator:
             mx=self.strings(entry, (*where, "mx"), mx_pattern),
             spf_include=self.strings(entry, (*where, "spf_include"), normalize_domain),
             spf_ips=self.strings(entry, (*where, "spf_ips"), network),
+            publish=validate_publish(self, entry.get("publish"), (*where, "publish")),
         )
 
     # -- scalars and lists -------------------------------------------------------------------

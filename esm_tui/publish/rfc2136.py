@@ -66,7 +66,8 @@ def build_update(zone: str, changes: Sequence[Change], key: TsigKey | None) -> d
             continue
         name = dns.name.from_text(change.name)
         if change.before_rdata:
-            update.present(name, _rdataset(change.type, change.ttl, change.before_rdata))
+            # TTL 0: a prerequisite's TTL must be zero (RFC 2136 §2.4; Knot says FORMERR).
+            update.present(name, _rdataset(change.type, 0, change.before_rdata))
         else:
             update.absent(name, change.type)
         for text in change.before_rdata:
