@@ -80,13 +80,17 @@ class PublishActions:
 
         resolver = self._plan_resolver()
         try:
+            settings = self.config.settings  # type: ignore[attr-defined]
+            # The journal (for `esm-tui fix --undo`) lives with the history: not in a run
+            # that keeps none (the demo).
             outcome = await publish(
                 resolver,
                 domain,
                 zone,
                 target,
                 plan.automatic,
-                self.config.settings.port,  # type: ignore[attr-defined]
+                settings.port,
+                journal_it=settings.history,
             )
         except PublishError as exc:
             self.notify(str(exc), title="Not published", severity="error", markup=False)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
+from esm_tui.demo.update import DEMO_KEY_ALGORITHM, DEMO_KEY_NAME, keyring, new_demo_secret
 
 DEMO_DOMAINS = ("good.example", "shop.example", "broken.example", "late.example")
 DELAYED_NAME = "_dmarc.late.example."
@@ -32,6 +33,12 @@ mx = ["*.esm-relay.example"]
 spf_include = ["_spf.esm-relay.example"]
 spf_ips = ["192.0.2.25"]
 dkim_selectors = ["esm"]
+
+[publish]
+# The demo server accepts RFC 2136 updates signed with this run's key: `p`, then Publish.
+provider = "rfc2136"
+server = "{nameserver}"
+tsig_key_file = "{key_file}"
 {domains}"""
 
 
@@ -51,22 +58,34 @@ class Demo:
 
     def __init__(self, *, delay: float = DELAY_SECONDS, interval: int = 10) -> None:
         self.records = demo_records()
-        self.server = DnsServer(self.records)
+        #: A key made for this run: the demo accepts updates signed with it (SPEC §6).
+        self.key_secret = new_demo_secret()
+        self.server = DnsServer(
+            self.records, update_keyring=keyring(DEMO_KEY_NAME, self.key_secret)
+        )
         self.delay = delay
         self.interval = interval
         self._tmp = tempfile.TemporaryDirectory(prefix="esm-tui-demo-")
         self.config_path = Path(self._tmp.name) / "config.toml"
+        self.key_path = Path(self._tmp.name) / "demo-tsig.key"
         self._timer: threading.Timer | None = None
 
     def start(self) -> Demo:
         self.server.start()
         domains = "".join(f'\n[[domains]]\nname = "{d}"\n' for d in DEMO_DOMAINS)
+        self.key_path.write_text(
+            f'key "{DEMO_KEY_NAME}" {{ algorithm {DEMO_KEY_ALGORITHM}; '
+            f'secret "{self.key_secret}"; }};\n',
+            encoding="utf-8",
+        )
+        self.key_path.chmod(0o600)
         self.config_path.write_text(
             _CONFIG.format(
                 interval=self.interval,
                 nameserver=self.server.address,
                 port=self.server.port,
                 domains=domains,
+                key_file=self.key_path,
             ),
             encoding="utf-8",
         )
