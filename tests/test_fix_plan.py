@@ -139,3 +139,17 @@ def test_long_txt_values_are_split_into_255_byte_strings() -> None:
     assert len(strings) == 3
     assert all(len(s.strip('"').encode()) <= 255 for s in strings)
     assert "".join(s.strip('"') for s in strings) == value
+
+
+def test_a_broken_spf_record_is_replaced_not_doubled(tmp_path: Path) -> None:
+    """A TXT record meant as SPF but quoted (a web form kept the quotes) is the one the
+    plan replaces: no second SPF-like record beside the fixed one (issue 18 item 1)."""
+    r = Records()
+    _zone(r, "quoted.example", '"v=spf1 ip4:198.51.100.0/24 -all"', "ms=keep")
+    r.add_txt("_dmarc.quoted.example.", "v=DMARC1; p=reject; rua=mailto:d@quoted.example")
+    with DnsServer(r) as server:
+        out = fix(server, tmp_path, "--json", "quoted.example", "--only", "spf", config="")
+    plan = json.loads(out.stdout)
+    [change] = plan["changes"]
+    assert sorted(change["after"]) == ["ms=keep", "v=spf1 ip4:198.51.100.0/24 -all"]
+    assert '"v=spf1 ip4:198.51.100.0/24 -all"' in change["before"]

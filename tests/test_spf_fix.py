@@ -9,7 +9,7 @@ from esm_tui.checks.spf import check
 from esm_tui.demo.records import Records
 from esm_tui.demo.server import DnsServer
 from esm_tui.dns import Dns
-from esm_tui.model import DomainSettings, Fix
+from esm_tui.model import DomainSettings, Fix, Status
 from esm_tui.spf.fix import RelayNeeds, fix_missing, fix_record, merge_records
 from esm_tui.spf.parse import parse_spf
 
@@ -142,9 +142,12 @@ async def test_dead_and_void_terms(zone: Records, dns_server: DnsServer, dns: Dn
         "include:example.com a:old3.example.com -all",
     )
     fix = await _fix(dns, "")
-    assert _value(fix) == "v=spf1 mx a:old3.example.com -all"
+    # The include of a name without SPF stays, named (a typo of a sender's name loses that
+    # sender if removed: issue 18 item 1); the loop and the names without address go.
+    assert _value(fix) == "v=spf1 mx include:gone.example.net a:old3.example.com -all"
     steps = " ".join(fix.steps)
-    assert "Removed 'include:gone.example.net': gone.example.net has no SPF record" in steps
+    assert "'include:gone.example.net': gone.example.net publishes no SPF record" in steps
+    assert "Check this name for a typo, or remove it once nothing sends through it" in steps
     assert "Removed 'include:example.com': it includes this record again" in steps
     assert "Removed 'a:old1.example.com': its name has no address" in steps
 
@@ -190,3 +193,49 @@ def test_merge_keeps_every_sender() -> None:
 
 def test_nothing_to_fix() -> None:
     assert fix_record("example.com", "v=spf1 mx -all", None, RelayNeeds()) is None
+
+
+# -- issue 18 item 1: a fix never drops a sender ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("published", "expected", "said"),
+    [
+        # The zone-file quotes typed into a web form: no SPF record for receivers.
+        ('"v=spf1 ip4:198.51.100.0/24 mx -all"', "v=spf1 ip4:198.51.100.0/24 mx -all",
+         "Removed the quote characters"),
+        # A space inside a term.
+        ("v=spf1 ip4:198.51.100.0 /24 mx -all", "v=spf1 ip4:198.51.100.0/24 mx -all",
+         "Joined"),
+        # A misspelt mechanism (a permerror for every message).
+        ("v=spf1 ipv4:198.51.100.0/24 mx -all", "v=spf1 ip4:198.51.100.0/24 mx -all",
+         "Corrected the spelling"),
+        # A misspelt version.
+        ("v=spf ip4:198.51.100.0/24 mx -all", "v=spf1 ip4:198.51.100.0/24 mx -all",
+         "Replaced the version"),
+    ],
+)  # fmt: skip
+async def test_a_record_broken_in_its_form_keeps_every_mechanism(
+    zone: Records, dns_server: DnsServer, dns: Dns, published: str, expected: str, said: str
+) -> None:
+    zone.add_txt("example.com.", published)
+    result = await check(DomainSettings("example.com"), CheckContext(dns))
+    assert result.status == Status.FAIL
+    assert result.fix is not None
+    assert _value(result.fix) == expected
+    assert any(said in step for step in result.fix.steps), result.fix.steps
+
+
+async def test_a_broken_form_is_not_called_missing_and_keeps_the_relay(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add_txt("example.com.", '"v=spf1 include:_spf.sender.example ~all"')
+    zone.add_txt("_spf.sender.example.", "v=spf1 ip4:203.0.113.0/24 -all")
+    result = await check(DomainSettings("example.com", spf_include=(RELAY,)), CheckContext(dns))
+    codes = {f.code for f in result.findings}
+    assert "spf.broken-form" in codes and "spf.missing" not in codes
+    assert result.fix is not None
+    value = _value(result.fix)
+    # The sender it meant stays; the relay is added before the all.
+    assert "include:_spf.sender.example" in value
+    assert value.index(f"include:{RELAY}") < value.index("~all")

@@ -21,6 +21,7 @@ from esm_tui.model import DomainSettings, Fix, FixRecord, RecordResult, Severity
 from esm_tui.spf.errors import quote
 from esm_tui.spf.evaluate import MAX_LOOKUPS, SpfResult, check_host
 from esm_tui.spf.fix import RelayFailure, RelayNeeds, fix_missing, fix_record, merge_records
+from esm_tui.spf.form import looks_like_spf, repair_form
 from esm_tui.spf.judge import (
     CODES,
     Verdict,
@@ -96,7 +97,16 @@ async def _check(
     record_text: str | None = None
     draft_text: str | None = None
     merge_steps: list[str] = []
-    if not spf:
+    broken = [text for text in raw if looks_like_spf(text)] if not spf else []
+    if broken:
+        # Meant as SPF, broken only in its form (quotes, spaces, misspellings): receivers
+        # see no SPF record, but the fix corrects the form and keeps every sender.
+        _broken_form(verdict, name, broken[0])
+        draft_text = broken[0]
+        repaired = repair_form(draft_text)
+        assert repaired is not None  # looks_like_spf said so
+        draft_tree = await walk_tree(ctx, name, repaired.text, parse_lenient(repaired.text)[0])
+    elif not spf:
         _missing(verdict, name, outcome, records)
     elif len(spf) > 1:
         verdict.add(
@@ -156,6 +166,18 @@ def _details(record: str | None, tree: TreeNode | None, authorized: bool | None)
         "relay_authorized": authorized,
         "tree": tree.to_json() if tree else None,
     }
+
+
+def _broken_form(verdict: Verdict, name: str, text: str) -> None:
+    repaired = repair_form(text)
+    what = repaired.steps[0] if repaired and repaired.steps else "its form is broken"
+    verdict.add(
+        Severity.FAIL,
+        "spf.broken-form",
+        f"No valid SPF record: the TXT record {quote(text)} was meant as one, but receivers "
+        f"do not read it as SPF ({what}). The fix writes the same senders in the valid form.",
+        "RFC 7208 §4.5",
+    )
 
 
 def _missing(verdict: Verdict, name: str, outcome: object, records: tuple[str, ...]) -> None:

@@ -105,8 +105,15 @@ def _split(
         wanted = {_mx_key(v) for v in values}
         return [c for c in current if _mx_key(c) not in wanted], []
     if rtype in ("TXT", "SPF"):
+        from esm_tui.spf.form import looks_like_spf
+
         kinds = {record_kind(v) for v in values} - {None}
-        replaces = [c for c in current if record_kind(c) in kinds and c not in values]
+        replaces = [
+            c
+            for c in current
+            if (record_kind(c) in kinds or ("SPF" in kinds and looks_like_spf(c)))
+            and c not in values
+        ]
         keep = [c for c in current if c not in replaces and c not in values]
         return replaces, keep
     return [c for c in current if c not in values], []

@@ -230,7 +230,7 @@ def _after(rtype: str, present: list[str], values: list[str]) -> list[str]:
     wanted = [to_rdata_text(rtype, v) for v in values]
     if rtype in ("TXT", "SPF"):
         kinds = {record_kind(v) for v in values} - {None}
-        kept = [r for r in present if record_kind(_shown(rtype, r)) not in kinds]
+        kept = [r for r in present if _kind(_shown(rtype, r)) not in kinds]
         same = [r for r in present if _shown(rtype, r) in values]
         # A record already published as wanted stays byte for byte (no delete + add).
         wanted = [w for w in wanted if _shown(rtype, w) not in {_shown(rtype, s) for s in same}]
@@ -238,6 +238,15 @@ def _after(rtype: str, present: list[str], values: list[str]) -> list[str]:
     keep = [r for r in present if _canonical(rtype, r) in {_canonical(rtype, w) for w in wanted}]
     new = [w for w in wanted if _canonical(rtype, w) not in {_canonical(rtype, k) for k in keep}]
     return _unique([*keep, *new])
+
+
+def _kind(value: str) -> str | None:
+    """A TXT record's kind; a record meant as SPF but broken in its form (quotes, a
+    misspelt version: esm_tui.spf.form) is the SPF record its fix replaces."""
+    from esm_tui.spf.form import looks_like_spf
+
+    kind = record_kind(value)
+    return "SPF" if kind is None and looks_like_spf(value) else kind
 
 
 def to_rdata_text(rtype: str, value: str) -> str:

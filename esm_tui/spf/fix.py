@@ -1,8 +1,12 @@
 """Proposed SPF records: the user's record corrected, keeping every sender it authorizes.
 
-Each change comes with a step that says what it was and why; a term is only removed when
-it authorized nobody (a syntax error made the whole record a permerror, the target has
-no SPF record or no address) or when it is `ptr` (and the step says what it matched).
+Each change comes with a step that says what it was and why. A record broken only in its
+form (quotes, spaces, misspellings: form.py) is written in the valid form with every
+mechanism kept. A term is only removed when it authorized nobody (a syntax error whose
+intent is not clear made the whole record a permerror, the include loops back, the name
+has no address) or when it is `ptr` (and the step says what it matched). An include or
+redirect whose target publishes no SPF record is kept and named: it may be a typo of a
+sender's name, and removing it is the admin's call once nothing sends through it.
 Over-limit records get their heaviest includes replaced by the ip4/ip6 ranges those
 includes resolve to now, never the relay's own include.
 """
@@ -19,6 +23,7 @@ from esm_tui.spf.draft import Draft, Slot, format_range, is_mechanism
 from esm_tui.spf.errors import SpfSyntaxError, quote
 from esm_tui.spf.evaluate import MAX_VOID_LOOKUPS
 from esm_tui.spf.flatten import limit_lookups
+from esm_tui.spf.form import repair_form
 from esm_tui.spf.parse import (
     Mechanism,
     Modifier,
@@ -111,12 +116,18 @@ def merge_records(texts: Sequence[str]) -> tuple[str, list[str]]:
     """One record with the senders of all of them (for "more than one SPF record", §4.5).
     DNS gives records in no particular order: they are merged in sorted order, so the
     proposal does not change from one check to the next."""
-    texts = sorted(texts)
+    steps: list[str] = []
+    repaired = []
+    for text in texts:
+        form = repair_form(text)
+        if form is not None:
+            steps.extend(form.steps)
+        repaired.append(form.text if form is not None else text)
+    texts = sorted(repaired)
     terms: list[str] = []
     seen: set[str] = set()
     qualifiers: list[str] = []
     exp: str | None = None
-    steps: list[str] = []
     for number, text in enumerate(texts, 1):
         qualifiers.append("")  # this record's all qualifier, if it has one
         for start, token in split_terms(text) if is_spf_record(text) else []:
@@ -157,7 +168,10 @@ def fix_record(
     """The record corrected, or None when nothing needs changing. `tree` is the walk of
     the record's valid terms; `relay_trees` the walks of includes the fix would add."""
     draft = Draft(domain)
-    _take_terms(draft, text)
+    form = repair_form(text)
+    if form is not None:
+        draft.steps.extend(form.steps)
+    _take_terms(draft, form.text if form is not None else text)
     if tree is not None:
         _drop_dead_targets(draft, tree)
         _drop_void_terms(draft, tree)
@@ -251,25 +265,28 @@ def _parses(token: str) -> bool:
 
 
 def _drop_dead_targets(draft: Draft, tree: TreeNode) -> None:
-    """Remove the record's own include/redirect terms whose target authorizes nobody."""
-    dead = {"spf.include-target-missing", "spf.redirect-target-missing", "spf.include-loop"}
+    """Remove the record's own include/redirect terms that loop back to it; name (keep)
+    those whose target publishes no SPF record."""
+    missing = {"spf.include-target-missing", "spf.redirect-target-missing"}
     for child in tree.children:
         codes = {e.code for e in child.errors}
-        if not codes & dead or child.via is None:
-            continue
         slot = next((s for s in draft.slots if s.text == child.via), None)
-        if slot is None:
+        if slot is None or child.via is None:
             continue
-        draft.slots.remove(slot)
-        why = (
-            "it includes this record again (a loop)"
-            if "spf.include-loop" in codes
-            else f"{child.domain} has no SPF record"
-        )
-        draft.steps.append(
-            f"Removed '{child.via}': {why}, so every evaluation that reaches it ends in "
-            "permerror; it authorized nobody."
-        )
+        if "spf.include-loop" in codes:
+            draft.slots.remove(slot)
+            draft.steps.append(
+                f"Removed '{child.via}': it includes this record again (a loop), so every "
+                "evaluation that reaches it ends in permerror; it authorized nobody."
+            )
+        elif codes & missing:
+            # Kept: the name may be a typo of a sender's, and the senders meant by it
+            # would be lost with it. Removing it is the admin's call.
+            draft.steps.append(
+                f"'{child.via}': {child.domain} publishes no SPF record, so every evaluation "
+                f"that reaches it ends in permerror. Check this name for a typo, or remove it "
+                "once nothing sends through it."
+            )
 
 
 def _drop_void_terms(draft: Draft, tree: TreeNode) -> None:

@@ -17,6 +17,9 @@ from esm_tui.spf.tree_model import TreeNode
 
 CODES: dict[str, str] = {
     "spf.missing": "No SPF (v=spf1) TXT record at the domain.",
+    "spf.broken-form": "A TXT record meant as SPF but broken in its form (quote characters, "
+    "spaces inside terms, a misspelt version or mechanism): receivers see no SPF record; "
+    "the fix keeps every sender.",
     "spf.multiple-records": "More than one SPF record at the domain (a permerror).",
     "spf.syntax-error": "The SPF record breaks RFC 7208 syntax (a permerror).",
     "spf.too-many-lookups": "More than 10 DNS-querying terms over the include/redirect tree.",

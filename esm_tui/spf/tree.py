@@ -421,7 +421,8 @@ class _Walker:
         return TreeError(
             f"spf.{kind}-target-missing",
             Severity.FAIL,
-            f"{quote(via)}: {reason}, so every evaluation that reaches it ends in permerror",
+            f"{quote(via)}: {reason}, so every evaluation that reaches it ends in permerror. "
+            "Check this name for a typo, or remove it once nothing sends through it",
             ref,
         )
 
