@@ -350,6 +350,14 @@ def test_dashboard_80x24(snap_compare: Callable[..., bool]) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=prepare(clock, "broken.example"))
 
 
+def test_dashboard_light_80x24(snap_compare: Callable[..., bool]) -> None:
+    """The light theme: neutral borders drawn from its foreground, the selected row on a
+    light tint (tests/test_tui_light_theme.py measures the contrast)."""
+    app, clock = snapshot_app()
+    app.theme = "textual-light"
+    assert snap_compare(app, terminal_size=(80, 24), run_before=prepare(clock, "broken.example"))
+
+
 def test_dashboard_120x40(snap_compare: Callable[..., bool]) -> None:
     app, clock = snapshot_app()
     assert snap_compare(app, terminal_size=(120, 40), run_before=prepare(clock, "broken.example"))
