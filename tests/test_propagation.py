@@ -7,6 +7,7 @@ resolver" on 127.0.0.1 that serves whatever stale data a test gives it.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -250,8 +251,8 @@ async def test_inconsistent_secondary_is_named_with_its_serial(lab: Lab) -> None
         == "inconsistent: 1/2 servers current · ns2.example.com. (serial 2026112601) behind"
     )
     rows = {r.server: r for r in matrix_rows(p)}
-    assert rows[f"ns2.example.com. {lab.where(lab.ns2)}"].lagging
-    assert rows[f"ns2.example.com. {lab.where(lab.ns2)}"].serial == "2026112601"
+    assert rows[f"ns2.example.com.\n{lab.where(lab.ns2)}"].lagging
+    assert rows[f"ns2.example.com.\n{lab.where(lab.ns2)}"].serial == "2026112601"
 
 
 async def test_inconsistent_when_the_secondary_lacks_the_record_entirely(lab: Lab) -> None:
@@ -568,7 +569,8 @@ def test_matrix_rows_keep_hostile_text_visible_not_live() -> None:
         now=NOW,
     )
     rows = matrix_rows(p)
-    assert rows[0].server == "ns1.e. 192.0.2.1:53"
+    # The name and the address on lines of their own (a host name never folded).
+    assert rows[0].server == "ns1.e.\n192.0.2.1:53"
     assert rows[0].answer == ("evil\\x1b[31m",) and rows[0].serial == "5"
     assert rows[1].server == "192.0.2.53:53 (your resolver)"
     assert rows[1].answer == ("NXDOMAIN",) and rows[1].ttl == "900" and rows[1].lagging
@@ -623,3 +625,24 @@ async def test_eta_counts_from_when_the_ttl_was_read_not_from_a_slow_server(lab:
     assert datetime.now(UTC) - before > timedelta(seconds=1.2)
     assert p.state is PropagationState.PROPAGATING
     assert abs((p.eta - (before + timedelta(seconds=1234))).total_seconds()) < 0.5
+
+
+def test_long_host_names_are_never_broken_inside_at_80_columns() -> None:
+    """Issue 17 item 7: the matrix at 80 columns kept folding NS names mid-label."""
+    from rich.console import Console
+
+    from esm_tui.widgets.propagation_view import propagation_matrix
+
+    hosts = ["ns-1536.awsdns-00.co.uk.", "ns-0512.awsdns-64.net.", "dns200.anycast.me."]
+    p = classify(
+        "example.com.",
+        "TXT",
+        [auth(f"192.0.2.{i + 1}:53", "v=spf1 -all", host=h) for i, h in enumerate(hosts)],
+        [res("192.0.2.53:53", "v=spf1 -all", ttl=300)],
+        now=NOW,
+    )
+    console = Console(width=76, record=True, file=io.StringIO(), color_system=None)
+    console.print(propagation_matrix(p))
+    text = console.export_text()
+    for host in hosts:
+        assert host in text, text  # whole, on one line

@@ -104,7 +104,9 @@ def matrix_rows(propagation: Propagation) -> list[MatrixRow]:
     first: dict[tuple[str, ...], str] = {}
     for answer in propagation.servers:
         if answer.role == AUTHORITATIVE:
-            where = f"{answer.host} {answer.server}" if answer.host else answer.server
+            # The name and the address on lines of their own: a narrow column then breaks
+            # between them, never inside a host name (issue 17 item 7).
+            where = f"{answer.host}\n{answer.server}" if answer.host else answer.server
         elif resolvers and answer is resolvers[0]:
             where = f"{answer.server} (your resolver)"
         else:
@@ -117,7 +119,7 @@ def matrix_rows(propagation: Propagation) -> list[MatrixRow]:
             first[key] = display_safe(answer.host or answer.server)
         rows.append(
             MatrixRow(
-                server=display_safe(where),
+                server="\n".join(display_safe(part) for part in where.split("\n")),
                 role=answer.role,
                 answer=lines,
                 ttl="" if answer.ttl is None else str(answer.ttl),

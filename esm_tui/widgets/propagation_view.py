@@ -54,6 +54,10 @@ def propagation_matrix(propagation: Propagation) -> Table:
     a lagging server's row is marked ▲ and bold (Rich cells take no theme colours, and
     the mark and the word "behind" carry the meaning anyway)."""
     table = bare_table()
+    rows = matrix_rows(propagation)
+    # Wide enough for the longest server line (up to 30 columns): a host name is never
+    # folded in the middle at 80 columns; the answers fold instead.
+    widest = max((len(line) for row in rows for line in row.server.split("\n")), default=8)
     for index, column in enumerate(MATRIX_COLUMNS):
         style = COLUMN_STYLES[index % 2]
         if column == "answer":
@@ -61,9 +65,9 @@ def propagation_matrix(propagation: Propagation) -> Table:
         elif column in ("TTL", "SOA serial"):
             table.add_column(column, justify="right", no_wrap=True, style=style)
         else:
-            ratio = 2 if column == "server" else None
-            table.add_column(column, overflow="fold", ratio=ratio, style=style)
-    for row in matrix_rows(propagation):
+            minimum = min(widest, 30) if column == "server" else None
+            table.add_column(column, overflow="fold", style=style, min_width=minimum)
+    for row in rows:
         style = "bold" if row.lagging else ""
         server = Text(LAGGING_MARK if row.lagging else "", style="bold")
         server.append(row.server, style=style)
