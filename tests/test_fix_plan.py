@@ -114,7 +114,7 @@ def test_a_cname_delegation_is_manual_and_names_the_target(
     # Never a TXT beside the CNAME: the change is the admin's, at the target's operator or
     # by replacing the CNAME, and says so.
     assert change["name"] == "_dmarc.delegated.example."
-    assert "is a CNAME to delegated.dmarc.provider.example." in change["why"]
+    assert "is a CNAME to delegated.dmarc.provider.example" in change["why"]
     assert "replace the CNAME" in change["why"]
 
 

@@ -111,7 +111,8 @@ def wanted_sets(report: DomainReport, only: Sequence[str] = ()) -> list[tuple[st
         if record is None:
             continue
         name = absolute(record.name).lower()
-        for key in ((name, record.type.upper()), (name, "CNAME")):
+        # A CNAME replaces the TXT records at its name (none may sit beside it).
+        for key in ((name, record.type.upper()), (name, "CNAME"), (name, "TXT")):
             if key not in out:
                 out.append(key)
     return out
@@ -128,13 +129,54 @@ def build_plan(
     """The changes that fix `report`'s records, given the zone's record sets now."""
     changes: list[Change] = []
     unreadable: list[str] = []
+    zone_name = absolute(zone).lower()
     for check, result in _fixable(report, only):
         change = _change(check, result, settings, current, report.domain)
         if change is None:
             unreadable.append(f"{result.fix.record.type} {result.fix.record.name}")  # type: ignore[union-attr]
             continue
+        if not change.manual and not _within(change.name, zone_name):
+            change = _outside(change, zone_name)
+        if change.type == "CNAME" and not change.manual:
+            changes.extend(_cleared_for_cname(change, current))
         changes.append(change)
     return Plan(report.domain, absolute(zone).lower(), tuple(_merged(changes)), tuple(unreadable))
+
+
+def _within(name: str, zone: str) -> bool:
+    return name == zone or name.endswith("." + zone)
+
+
+def _outside(change: Change, zone: str) -> Change:
+    """A record outside the zone (a CNAME target's): its operator's to change."""
+    labels = change.name.rstrip(".").split(".")
+    operator = ".".join(labels[-2:])
+    why = (
+        f"{change.name} is outside the zone {zone} (a CNAME's target): its operator "
+        f"({operator}) publishes it. Ask them, or replace the CNAME with your own record."
+    )
+    return replace(change, manual=True, why=why)
+
+
+def _cleared_for_cname(change: Change, current: Current) -> list[Change]:
+    """The TXT records at a name that becomes a CNAME go (RFC 1034 §3.6.2)."""
+    present = current.get((change.name, "TXT")) or []
+    if not present:
+        return []
+    return [
+        Change(
+            check=change.check,
+            name=change.name,
+            type="TXT",
+            ttl=change.ttl,
+            before=tuple(_shown("TXT", r) for r in present),
+            after=(),
+            manual=False,
+            why=f"the TXT record(s) at {change.name} make way for the CNAME",
+            before_rdata=tuple(present),
+            after_rdata=(),
+        )
+    ]
 
 
 def _fixable(report: DomainReport, only: Sequence[str]) -> list[tuple[str, RecordResult]]:

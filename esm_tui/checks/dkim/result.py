@@ -51,6 +51,8 @@ CODES: dict[str, str] = {
     "dkim.discovered": "A key found at a common selector (none configured).",
     "dkim.not-a-key": "A common selector's name has TXT data that is not a DKIM key.",
     "dkim.cname": "The key record is reached through a CNAME.",
+    "dkim.host-name-as-text": "The selector's TXT record holds a host name (a provider's "
+    "CNAME target pasted as text): no key; the fix is the CNAME.",
     "dkim.v-not-first": "v= is not the first tag.",
     "dkim.unknown-tag": "A tag RFC 6376 does not define (ignored by verifiers).",
     "dkim.rsa-pkcs1": "RSA key published as a bare RSAPublicKey instead of SubjectPublicKeyInfo.",

@@ -7,6 +7,8 @@ record: a valid tag-list, v=, k=, h=, s=, t= and unknown tags (RFC 6376 §3.6.1,
 
 from __future__ import annotations
 
+import re
+
 from esm_tui.checks.context import failure_finding
 from esm_tui.checks.dkim.keys import KNOWN_KEY_TYPES, judge_key
 from esm_tui.checks.dkim.parse import DkimRecord, DkimSyntaxError, parse_dkim
@@ -19,6 +21,9 @@ _REF_DNS = "RFC 6376 §3.6.2.2"
 _REF_SHA1 = "RFC 8301 §3.1"
 
 _KNOWN_TAGS = frozenset({"v", "h", "k", "n", "p", "s", "t"})
+#: A TXT value that is a host name: a provider's CNAME target pasted as text.
+_HOST_NAME = re.compile(r"(?=.{4,253}\.?\Z)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+"
+                        r"[A-Za-z]{2,63}\.?")  # fmt: skip
 _LONG = 60
 
 
@@ -46,6 +51,16 @@ def judge_selector(
             _missing(res, outcome)
         case Answer():
             _judge_answer(res, outcome)
+    if res.details["cname"] and res.steps:
+        # Delegated to a provider by CNAME: the key record is theirs to change.
+        target = res.details["cname"][-1].rstrip(".")
+        operator = ".".join(target.split(".")[-2:])
+        res.steps.insert(
+            0,
+            f"Selector '{selector}' is a CNAME to {target}: its key is published there, by "
+            f"the operator of {operator}. Ask {operator} to make the change below, or "
+            "replace the CNAME with your own key record (remove the CNAME first).",
+        )
     if res.status is not Status.UNKNOWN:
         severities = {f.severity for f in res.findings}
         if Severity.FAIL in severities:
@@ -106,6 +121,9 @@ def _judge_answer(res: SelectorResult, answer: Answer) -> None:
         return
     text = texts[0]
     res.details["record"] = text
+    if _HOST_NAME.fullmatch(text.strip()) and not res.details["cname"]:
+        _host_name_as_text(res, text.strip())
+        return
     try:
         record = parse_dkim(text)
     except DkimSyntaxError as exc:
@@ -254,6 +272,25 @@ def _propose_record(res: SelectorResult, record: DkimRecord) -> None:
     target = res.details["cname"][-1] if res.details["cname"] else res.name
     value = "; ".join(f"{name}={val}" for name, val in tags)
     res.fix_record = FixRecord(target, "TXT", value)
+
+
+def _host_name_as_text(res: SelectorResult, host: str) -> None:
+    """The provider said "CNAME s1._domainkey → s1.domainkey.u123.wl.example.net" and the
+    target went into a TXT record: no key at all for verifiers. The fix is that CNAME."""
+    target = host if host.endswith(".") else host + "."
+    res.fail(
+        "dkim.host-name-as-text",
+        f"The TXT record of selector '{res.selector}' at {res.name} holds a host name "
+        f"({host}), not a key: it was meant as a CNAME to that name (how mail providers "
+        "delegate DKIM). Verifiers find no key.",
+        _REF_DNS,
+        "host name, not a key",
+    )
+    res.steps.append(
+        f"Delete the TXT record at {res.name} and publish a CNAME record there pointing to "
+        f"{target} (the provider then publishes and rotates the key)."
+    )
+    res.fix_record = FixRecord(res.name, "CNAME", target)
 
 
 def _show(value: str | None) -> str:

@@ -79,7 +79,39 @@ def propose_fix(
             steps.extend(_authorization_steps(discovery))
     if not steps:
         steps.append(RETRY_STEP)
+    target = delegation_target(discovery)
+    if target is not None:
+        # _dmarc.DOMAIN is a CNAME: a TXT record cannot sit beside it (RFC 1034 §3.6.2),
+        # and the record that applies is the target's, its operator's to change.
+        steps = _delegated_steps(domain, target, steps, record)
+        record = None
     return Fix(tuple(dict.fromkeys(steps)), record)
+
+
+def delegation_target(discovery: Discovery) -> str | None:
+    """Where `_dmarc.DOMAIN` points when it is a CNAME (the last target), else None."""
+    cnames = getattr(discovery.own.outcome, "cnames", ())
+    return cnames[-1] if cnames else None
+
+
+def operator_of(target: str) -> str:
+    """Who runs a CNAME target, as an admin would name them: its last two labels."""
+    labels = target.rstrip(".").split(".")
+    return ".".join(labels[-2:]) if len(labels) >= 2 else target.rstrip(".")
+
+
+def _delegated_steps(
+    domain: str, target: str, steps: list[str], record: FixRecord | None
+) -> list[str]:
+    operator = operator_of(target)
+    value = f" ({record.value})" if record is not None else ""
+    return [
+        f"_dmarc.{domain} is a CNAME to {target.rstrip('.')}: the DMARC record that applies is "
+        f"published there, by the operator of {operator}. Ask {operator} to make the change "
+        f"below{value}, or replace the CNAME with your own TXT record at _dmarc.{domain} "
+        "(remove the CNAME first: no other record may sit beside it).",
+        *(s for s in steps if not s.startswith(("Publish at _dmarc.", "Publish _dmarc."))),
+    ]
 
 
 def _repair_version(text: str) -> str | None:

@@ -44,6 +44,8 @@ CODES: dict[str, str] = {
     "dmarc.invalid-uri": "A rua/ruf entry is not a valid reporting URI.",
     "dmarc.invalid-value": "A tag other than p/sp/np has an invalid value (its default is used).",
     "dmarc.cname-conflict": "A CNAME and a TXT record at the same _dmarc name.",
+    "dmarc.delegated": "_dmarc.DOMAIN is a CNAME (delegated to a provider): the target's "
+    "record applies; fixes name its operator and never propose a TXT beside the CNAME.",
     "dmarc.inherited": "The domain has no record of its own; a parent's record applies.",
     "dmarc.removed-tag": "A tag removed by RFC 9989 (pct, rf, ri).",
     "dmarc.unknown-tag": "A tag DMARC does not define (ignored).",
@@ -81,6 +83,7 @@ async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
 
     verdict = Verdict([], [])
     _own_name(verdict, discovery, cname)
+    _delegation(verdict, discovery)
     policy = effective_policy(discovery)
     if discovery.record is None:
         await _missing(verdict, discovery, ctx)
@@ -147,6 +150,22 @@ def _own_name(verdict: Verdict, discovery: Discovery, cname: Outcome) -> None:
         )
     elif isinstance(cname, Failure) and txt_is_direct:
         verdict.pending.append((cname, Severity.WARN))
+
+
+def _delegation(verdict: Verdict, discovery: Discovery) -> None:
+    """Say where a CNAME at `_dmarc.DOMAIN` leads, and whose record applies."""
+    from esm_tui.checks.dmarc.fix import delegation_target, operator_of
+
+    target = delegation_target(discovery)
+    if target is None:
+        return
+    verdict.add(
+        Severity.INFO,
+        "dmarc.delegated",
+        f"_dmarc.{discovery.domain} is a CNAME to {target.rstrip('.')}: the record there is "
+        f"the one that applies, published by the operator of {operator_of(target)}.",
+        "RFC 9989 §4.10.1",
+    )
 
 
 async def _missing(verdict: Verdict, discovery: Discovery, ctx: CheckContext) -> None:
