@@ -225,13 +225,26 @@ async def test_inherited_dmarc_policy_none_for_a_subdomain(zone: Records, dns: D
     assert "sp=none" in result.findings[0].message
 
 
-async def test_unanswered_dmarc_counts_as_not_enforced(zone: Records, dns: Dns) -> None:
+async def test_unanswered_dmarc_is_not_judged(zone: Records, dns: Dns) -> None:
+    """Issue 18 item 4: a DMARC lookup that failed is no "DMARC not at enforcement, raise
+    the policy": the card is unknown, naming the query, and proposes nothing yet."""
     publish(zone, GOOD)
     zone.set_behaviour("_dmarc.example.com.", "drop")
     result = await run(dns)
-    assert result.status == Status.WARN
-    assert "bimi.dmarc-not-enforced" in codes(result, Severity.WARN)
-    assert "could not be looked up" in result.findings[0].message
+    assert result.status == Status.UNKNOWN
+    assert "bimi.dmarc-not-enforced" not in codes(result)
+    assert "bimi.dns-failure" in codes(result, Severity.WARN)
+    assert "_dmarc.example.com" in " ".join(f.message for f in result.findings)
+    assert result.fix is not None and result.fix.record is None
+
+
+async def test_a_definite_finding_stands_when_dmarc_is_unanswered(zone: Records, dns: Dns) -> None:
+    publish(zone, "v=BIMI1; l=http://example.com/logo.svg; a=https://example.com/vmc.pem")
+    zone.set_behaviour("_dmarc.example.com.", "drop")
+    result = await run(dns)
+    assert result.status == Status.FAIL
+    assert "bimi.l-not-https" in codes(result, Severity.FAIL)
+    assert "bimi.dmarc-not-enforced" not in codes(result)
 
 
 async def test_dmarc_inherited_from_parent_at_enforcement_is_ok(zone: Records, dns: Dns) -> None:

@@ -677,3 +677,25 @@ def test_tree_walk_is_bounded_and_ends_at_the_tld(labels: list[str]) -> None:
     assert [n.count(".") for n in names[1:]] == sorted(
         (n.count(".") for n in names[1:]), reverse=True
     )
+
+
+async def test_an_unfinished_walk_cannot_make_different_tlds_one_organization(
+    external: Records, dns: Dns
+) -> None:
+    """Issue 18 item 4: example.com and reports.example cannot share an Organizational
+    Domain (it is the name or a parent, and they have none in common), so a failed
+    question in the walk of reports.example leaves the verdict decided, not unknown."""
+    external.set_behaviour("_dmarc.reports.example.", "servfail")
+    result = await run(dns)
+    assert result.status == Status.WARN, result.findings
+    assert codes(result) == {"dmarc.report-unauthorized"}
+
+
+async def test_an_unfinished_walk_within_one_tld_stays_unknown(zone: Records, dns: Dns) -> None:
+    zone.add_zone("reports.example.com.")
+    publish(zone, "v=DMARC1; p=reject; rua=mailto:agg@reports.example.com")
+    zone.set_behaviour("_dmarc.reports.example.com.", "servfail")
+    result = await run(dns)
+    # reports.example.com may share example.com's Organizational Domain: not decided.
+    assert result.status == Status.UNKNOWN, result.findings
+    assert "dmarc.report-unauthorized" not in codes(result)

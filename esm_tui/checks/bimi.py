@@ -86,17 +86,33 @@ async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
     if status != Status.NONE:
         findings.extend(_dmarc_findings(name, discovery))
         status = status_from_findings(findings)
+        if discovery.failures and status != Status.FAIL:
+            # The DMARC part of the verdict is not known (SPEC §4): BIMI's own findings
+            # stand, but the card is unknown, not "DMARC not at enforcement".
+            status = Status.UNKNOWN
     record = evaluation.record
     return RecordResult(
         check=CHECK,
         status=status,
-        summary=evaluation.summary if status != Status.WARN else _warn_summary(findings),
+        summary=(
+            "DMARC could not be looked up"
+            if status == Status.UNKNOWN
+            else evaluation.summary
+            if status != Status.WARN
+            else _warn_summary(findings)
+        ),
         query_name=qname,
         query_type="TXT",
         records=texts,
         ttl=ttl,
         findings=tuple(findings),
-        fix=_fix(name, texts, findings) if status not in (Status.OK, Status.NONE) else None,
+        fix=(
+            Fix((RETRY_STEP,))
+            if status == Status.UNKNOWN
+            else _fix(name, texts, findings)
+            if status not in (Status.OK, Status.NONE)
+            else None
+        ),
         details={
             "record": evaluation.shown,
             "l": record.l if record else None,
@@ -301,13 +317,10 @@ def _other_tag_findings(record: BimiRecord, where: str) -> list[Finding]:
 def _dmarc_findings(name: str, discovery: dmarc.Discovery) -> list[Finding]:
     """§7.1: no logo unless DMARC passes under an enforced policy (SPEC: else warn)."""
     reasons: list[str] = []
-    extra: list[Finding] = []
     if discovery.failures:
-        reasons.append("its DMARC record could not be looked up")
-        extra = [
-            replace(failure_finding(CHECK, f), severity=Severity.INFO) for f in discovery.failures
-        ]
-    elif discovery.record is None:
+        # Not judged: whether DMARC is at enforcement depends on the answer not had.
+        return [failure_finding(CHECK, f) for f in discovery.failures]
+    if discovery.record is None:
         reasons.append("it has no DMARC record")
     else:
         policy = dmarc.effective_policy(discovery)
@@ -330,8 +343,7 @@ def _dmarc_findings(name: str, discovery: dmarc.Discovery) -> list[Finding]:
             f"DMARC is not at enforcement for {name} ({'; '.join(reasons)}): receivers show "
             "a BIMI logo only for mail under p=quarantine or p=reject.",
             REF_AUTH,
-        ),
-        *extra,
+        )
     ]
 
 

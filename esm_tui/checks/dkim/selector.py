@@ -51,7 +51,7 @@ def judge_selector(
             _missing(res, outcome)
         case Answer():
             _judge_answer(res, outcome)
-    if res.details["cname"] and res.steps:
+    if res.details["cname"] and res.steps and _delegated_away(name, res.details["cname"][-1]):
         # Delegated to a provider by CNAME: the key record is theirs to change.
         target = res.details["cname"][-1].rstrip(".")
         operator = ".".join(target.split(".")[-2:])
@@ -272,6 +272,13 @@ def _propose_record(res: SelectorResult, record: DkimRecord) -> None:
     target = res.details["cname"][-1] if res.details["cname"] else res.name
     value = "; ".join(f"{name}={val}" for name, val in tags)
     res.fix_record = FixRecord(target, "TXT", value)
+
+
+def _delegated_away(name: str, target: str) -> bool:
+    """The CNAME leads out of the domain (to a provider), not to another name of its own."""
+    domain = name.rstrip(".").lower().split("._domainkey.", 1)[-1]
+    target = target.rstrip(".").lower()
+    return not (target == domain or target.endswith("." + domain))
 
 
 def _host_name_as_text(res: SelectorResult, host: str) -> None:

@@ -80,12 +80,17 @@ def propose_fix(
     if not steps:
         steps.append(RETRY_STEP)
     target = delegation_target(discovery)
-    if target is not None:
+    if target is not None and not _within(target, domain):
         # _dmarc.DOMAIN is a CNAME: a TXT record cannot sit beside it (RFC 1034 §3.6.2),
         # and the record that applies is the target's, its operator's to change.
         steps = _delegated_steps(domain, target, steps, record)
         record = None
     return Fix(tuple(dict.fromkeys(steps)), record)
+
+
+def _within(target: str, domain: str) -> bool:
+    target = target.rstrip(".").lower()
+    return target == domain or target.endswith("." + domain)
 
 
 def delegation_target(discovery: Discovery) -> str | None:

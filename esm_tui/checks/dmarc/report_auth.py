@@ -57,12 +57,22 @@ async def external_reports(verdict: Verdict, discovery: Discovery, ctx: CheckCon
             verdict.pending.extend((f, Severity.WARN) for f in failures)
 
 
+def _share_a_parent(a: str, b: str) -> bool:
+    """Whether the two names have a common parent below the root (the same TLD at least)."""
+    return a.rstrip(".").lower().rsplit(".", 1)[-1] == b.rstrip(".").lower().rsplit(".", 1)[-1]
+
+
 async def _authorized(
     ctx: CheckContext, location: str, own_org: tuple[str, tuple[Failure, ...]], host: str
 ) -> tuple[str, tuple[Failure, ...]]:
     """ "same-org", "authorized", "unauthorized", "too-long" or "unsure" (with the failures)."""
     host_org, host_failures = await organizational_domain(host, ctx)
     walk_failures = (*own_org[1], *host_failures)
+    if not _share_a_parent(location, host):
+        # An Organizational Domain is the name or one of its parents: names under
+        # different top-level domains cannot share one, whatever the walks' missing
+        # answers were. Decided, not unknown (issue 18 item 4).
+        walk_failures = ()
     if host_org == own_org[0] and not walk_failures:
         return "same-org", ()
     name = f"{location}._report._dmarc.{host}"
