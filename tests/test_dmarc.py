@@ -699,3 +699,46 @@ async def test_an_unfinished_walk_within_one_tld_stays_unknown(zone: Records, dn
     # reports.example.com may share example.com's Organizational Domain: not decided.
     assert result.status == Status.UNKNOWN, result.findings
     assert "dmarc.report-unauthorized" not in codes(result)
+
+
+# -- issue 18 item 5: advice that fits the domain ------------------------------------------
+
+
+async def test_no_rua_on_an_enforced_policy_does_not_say_before_tightening(
+    zone: Records, dns: Dns
+) -> None:
+    publish(zone, "v=DMARC1; p=reject")
+    result = await run(dns)
+    [finding] = [f for f in result.findings if f.code == "dmarc.no-rua"]
+    assert "before tightening" not in finding.message
+    assert "p=reject" in finding.message
+
+
+async def test_p_none_without_reports_starts_with_the_reports(zone: Records, dns: Dns) -> None:
+    publish(zone, "v=DMARC1; p=none")
+    result = await run(dns)
+    assert {"dmarc.policy-none", "dmarc.no-rua"} <= codes(result)
+    assert result.fix is not None and result.fix.record is not None
+    # The record to publish adds reports and keeps p=none: quarantine comes later.
+    assert result.fix.record.value == "v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com"
+    assert result.fix.steps[0].startswith("First add a report address")
+
+
+async def test_a_fix_drops_a_tag_flagged_as_removed(zone: Records, dns: Dns) -> None:
+    publish(zone, "v=DMARC1; p=none; pct=100; rua=mailto:d@example.com")
+    result = await run(dns)
+    assert "dmarc.removed-tag" in codes(result, Severity.INFO)
+    assert result.fix is not None and result.fix.record is not None
+    assert "pct" not in result.fix.record.value
+    assert "p=quarantine" in result.fix.record.value
+
+
+async def test_removing_sp_none_says_what_happens_to_subdomains(zone: Records, dns: Dns) -> None:
+    publish(zone, "v=DMARC1; p=reject; sp=none; rua=mailto:d@example.com")
+    result = await run(dns)
+    assert "dmarc.sp-none" in codes(result)
+    assert result.fix is not None and result.fix.record is not None
+    assert "sp=" not in result.fix.record.value
+    assert any(
+        "Removing sp=none makes subdomains follow p=reject" in step for step in result.fix.steps
+    ), result.fix.steps

@@ -147,7 +147,14 @@ def _record_steps(discovery: Discovery, codes: set[str]) -> list[str]:
         )
     if "dmarc.invalid-policy" in codes:
         steps.append("Give p (and sp/np, if used) one of: none, quarantine, reject.")
-    if "dmarc.policy-none" in codes:
+    if "dmarc.policy-none" in codes and "dmarc.no-rua" in codes:
+        # Without reports nobody can tell what quarantine would catch: reports first.
+        steps.append(
+            "First add a report address (rua, below) and keep p=none while you read the "
+            "aggregate reports for a few weeks; raise the policy only once every legitimate "
+            "sender passes."
+        )
+    elif "dmarc.policy-none" in codes:
         steps.append(_PATH_STEPS[0])
         if discovery.inherited:
             steps.append(
@@ -158,6 +165,15 @@ def _record_steps(discovery: Discovery, codes: set[str]) -> list[str]:
         steps.append(
             f"The proposed rua=mailto:dmarc-reports@{discovery.domain} is an example: use a "
             "mailbox you actually read (or your report service's address)."
+        )
+    record = discovery.parsed
+    raised = "dmarc.policy-none" in codes and "dmarc.no-rua" not in codes
+    if record is not None and record.sp == "none" and ("dmarc.sp-none" in codes or raised):
+        applied = "quarantine" if "dmarc.policy-none" in codes else (record.p or "none")
+        steps.append(
+            f"Removing sp=none makes subdomains follow p={applied}: mail from a subdomain "
+            "that fails DMARC is then handled like the domain's own. Check in the reports "
+            "that no subdomain sends unauthenticated mail first."
         )
     return steps
 
@@ -207,7 +223,8 @@ def _corrected(discovery: Discovery, policy: EffectivePolicy | None, codes: set[
     for tag in ("sp", "np"):
         if record.problem(tag) is not None:
             drop(tag)  # absent, they follow p
-    if "dmarc.policy-none" in codes and not own_record:
+    reports_first = "dmarc.no-rua" in codes
+    if "dmarc.policy-none" in codes and not own_record and not reports_first:
         put(policy.tag if policy else "p", "quarantine")
         if record.sp == "none" and (policy is None or policy.tag == "p"):
             drop("sp")  # else subdomains would stay at none under the raised p
@@ -231,6 +248,8 @@ def _corrected(discovery: Discovery, policy: EffectivePolicy | None, codes: set[
         put("rua", f"mailto:dmarc-reports@{discovery.domain}")
     if not change:
         return None
+    for removed in record.removed_tags:
+        drop(removed.name)  # flagged as removed by RFC 9989: not carried into the fix
     # p right after v suits receivers of both RFCs.
     tags.sort(key=lambda item: 0 if item[0] == "p" else 1)
     return format_record(tags)

@@ -154,11 +154,16 @@ def _tag_findings(verdict: Verdict, record: DmarcRecord, where: str) -> None:
             _uri_findings(verdict, tag, uri, where)
     if not any(u.valid for u in record.rua):
         what = "no rua tag" if "rua" not in record else "no usable rua address"
+        if record.p in ("quarantine", "reject"):
+            # Already enforced: "before tightening" would be advice for another domain.
+            why = f"nor which legitimate mail your p={record.p} policy sends to spam or rejects"
+        else:
+            why = "before tightening the policy"
         verdict.add(
             Severity.WARN,
             "dmarc.no-rua",
             f"The record at {where} has {what}: no receiver sends aggregate reports, so you "
-            "cannot see who sends mail as the domain before tightening the policy.",
+            f"cannot see who sends mail as the domain, {why}.",
             REF_FORMAT,
         )
     for tag in record.removed_tags:
