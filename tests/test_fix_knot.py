@@ -155,3 +155,50 @@ def test_every_server_serving_is_exit_0_and_a_held_secondary_is_3(tmp_path: Path
                   "--apply", "--yes", "--wait", "30")  # fmt: skip
         assert out.returncode == 0, out.stdout + out.stderr
         assert out.stdout.count("serves the new records") == 2
+
+
+NEAR_LIMIT = "\n".join(
+    [
+        "$ORIGIN near.example.",
+        "$TTL 300",
+        "@ IN SOA ns1 hostmaster 1 3600 600 86400 300",
+        "@ IN NS ns1",
+        "ns1 IN A 127.0.0.1",
+        "@ IN MX 10 mx",
+        "mx IN A 192.0.2.10",
+        '@ IN TXT "v=spf1 ' + " ".join(f"include:_s{i}.near.example" for i in range(10)) + ' -all"',
+        *(f'_s{i} IN TXT "v=spf1 ip4:198.51.{i}.0/24 -all"' for i in range(10)),
+        '_relay IN TXT "v=spf1 ip4:192.0.2.25 -all"',
+        "",
+    ]
+)
+
+
+def test_an_spf_record_at_the_limit_is_not_pushed_over(tmp_path: Path) -> None:
+    """Ten includes, and the relay's include to add: the plan keeps the record within 10
+    lookups (the fix flattens one include), re-counts before publishing, and after the
+    publish `check` counts ≤ 10 with the relay authorized and every sender kept."""
+    zones = {"near.example.": NEAR_LIMIT, PARENT: PARENT_TEXT}
+    with KnotServer(tmp_path / "knot", zones) as knot:
+        config = _config(tmp_path, knot)
+        text = config.read_text(encoding="utf-8")
+        config.write_text(
+            text + '[relay]\nspf_include = ["_relay.near.example"]\nspf_ips = ["192.0.2.25"]\n',
+            encoding="utf-8",
+        )
+        out = esm(tmp_path, config, "fix", "near.example", "--only", "spf", "--apply", "--yes",
+                  "--wait", "2")  # fmt: skip
+        assert "Applied:" in out.stdout, out.stdout + out.stderr
+        check = json.loads(esm(tmp_path, config, "check", "--json", "near.example").stdout)
+        spf = check["domains"][0]["checks"]["spf"]
+        assert spf["details"]["dns_lookups"] <= 10, spf["details"]
+        assert spf["details"]["relay_authorized"] is True
+        # At the limit, not over it: the only finding left says so.
+        assert spf["status"] == "warn", spf["findings"]
+        assert {f["code"] for f in spf["findings"] if f["severity"] != "info"} == {
+            "spf.lookups-near-limit"
+        }
+        [record] = [r for r in spf["records"] if r.startswith("v=spf1")]
+        # Every sender of the ten includes still passes: included or flattened to its range.
+        for i in range(10):
+            assert f"include:_s{i}.near.example" in record or f"198.51.{i}.0/24" in record

@@ -153,3 +153,29 @@ def test_a_broken_spf_record_is_replaced_not_doubled(tmp_path: Path) -> None:
     [change] = plan["changes"]
     assert sorted(change["after"]) == ["ms=keep", "v=spf1 ip4:198.51.100.0/24 -all"]
     assert '"v=spf1 ip4:198.51.100.0/24 -all"' in change["before"]
+
+
+async def test_a_proposed_spf_record_over_ten_lookups_is_not_published() -> None:
+    """The plan walks each SPF record it would publish again (SPEC §6): eleven includes
+    make the change manual, with the counts, whatever the fix computed."""
+    from esm_tui.dns import Dns
+    from esm_tui.publish.plan import Change, Plan
+    from esm_tui.publish.service import recounted
+
+    r = Records()
+    r.add_zone("over.example.")
+    for i in range(11):
+        r.add_txt(f"_s{i}.over.example.", f"v=spf1 ip4:198.51.{i}.0/24 -all")
+    value = "v=spf1 " + " ".join(f"include:_s{i}.over.example" for i in range(11)) + " -all"
+    after_rdata = (to_rdata_text("TXT", value),)
+    change = Change("spf", "over.example.", "TXT", 300, ("v=spf1 -all",), (value,), False,
+                    "test", before_rdata=('"v=spf1 -all"',), after_rdata=after_rdata)  # fmt: skip
+    with DnsServer(r) as server:
+        dns = Dns([server.server], timeout=2.0, retries=0)
+        try:
+            plan = await recounted(dns, Plan("over.example", "over.example.", (change,)))
+        finally:
+            dns.close()
+    [after] = plan.changes
+    assert after.manual and "needs 11 DNS lookups" in after.why
+    assert plan.automatic == ()

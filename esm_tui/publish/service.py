@@ -85,7 +85,37 @@ async def plan_for(
     zone = await find_zone(resolver, report.domain)
     reader = await reader_for(resolver, zone, target, port)
     current = await read_sets(reader, wanted_sets(report, only), resolver.timeout)
-    return zone, build_plan(report, settings, current, zone=zone.name, only=only)
+    plan = build_plan(report, settings, current, zone=zone.name, only=only)
+    return zone, await recounted(resolver, plan)
+
+
+async def recounted(resolver: Dns, plan: Plan) -> Plan:
+    """The plan with each SPF record it would publish walked again (SPEC §6: "re-count
+    the lookups before publishing"): over 10 DNS lookups or 2 void ones, the change is
+    manual, with the counts, and is not published."""
+    from dataclasses import replace
+
+    from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
+    from esm_tui.spf.parse import is_spf_record, parse_lenient
+    from esm_tui.spf.tree import walk_tree
+
+    changes = []
+    for change in plan.changes:
+        spf = [v for v in change.after if is_spf_record(v)]
+        if change.manual or change.type != "TXT" or len(spf) != 1 or spf[0] in change.before:
+            changes.append(change)
+            continue
+        tree = await walk_tree(resolver, change.name, spf[0], parse_lenient(spf[0])[0])
+        lookups, voids = tree.total_lookups, tree.total_void_lookups
+        if lookups > MAX_LOOKUPS or voids > MAX_VOID_LOOKUPS:
+            why = (
+                f"the proposed SPF record needs {lookups} DNS lookups ({voids} void) when "
+                f"walked again, over RFC 7208 §4.6.4's {MAX_LOOKUPS} ({MAX_VOID_LOOKUPS}): "
+                "not published; remove an include first (the steps say which)"
+            )
+            change = replace(change, manual=True, why=why)
+        changes.append(change)
+    return replace(plan, changes=tuple(changes))
 
 
 async def publish(
