@@ -239,3 +239,76 @@ async def test_a_broken_form_is_not_called_missing_and_keeps_the_relay(
     # The sender it meant stays; the relay is added before the all.
     assert "include:_spf.sender.example" in value
     assert value.index(f"include:{RELAY}") < value.index("~all")
+
+
+# -- issue 18 item 2: the smallest edit first ----------------------------------------------
+
+
+def _includes(zone: Records, count: int, base: str = "svc") -> list[str]:
+    names = []
+    for i in range(count):
+        name = f"{base}{i}.example.net"
+        zone.add_txt(f"{name}.", f"v=spf1 ip4:198.18.{i}.0/24 -all")
+        names.append(name)
+    return names
+
+
+async def test_duplicates_are_findings_even_under_the_limit(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add_txt("parent.example.net.", "v=spf1 include:child.example.net -all")
+    zone.add_txt("child.example.net.", "v=spf1 ip4:198.18.200.0/24 -all")
+    zone.add_txt(
+        "example.com.",
+        "v=spf1 include:parent.example.net include:child.example.net "
+        "ip4:192.0.2.0/24 ip4:192.0.2.7 -all",
+    )
+    result = await check(DomainSettings("example.com"), CheckContext(dns))
+    assert result.status == Status.OK, result.findings
+    found = {f.code: f.message for f in result.findings}
+    assert (
+        "'include:child.example.net' is already reached through" in found["spf.redundant-include"]
+    )
+    assert "'ip4:192.0.2.7' lies inside 'ip4:192.0.2.0/24'" in found["spf.covered-range"]
+    assert result.fix is None  # OK: nothing to publish
+
+
+async def test_over_the_limit_redundant_terms_go_before_anything_is_flattened(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    names = _includes(zone, 10)
+    zone.add_txt("parent.example.net.", "v=spf1 include:svc0.example.net -all")
+    record = "v=spf1 " + " ".join(f"include:{n}" for n in names)
+    zone.add_txt("example.com.", record + " include:parent.example.net -all")  # 12 lookups
+    fix = await _fix(dns, "")
+    value = _value(fix)
+    # include:svc0 is reached through parent: removed first (12 → 11 lookups)…
+    assert "include:svc0.example.net" not in value
+    steps = " ".join(fix.steps)
+    assert "Removed 'include:svc0.example.net' is already reached through" in steps
+    # …and the services are named before one include is flattened as a last resort.
+    assert "If you no longer send mail through some of these services" in steps
+    # The heaviest (parent, 2 lookups) flattened to the range it authorizes: 9 includes
+    # and that range, every sender kept.
+    assert value.count("include:") == 9
+    assert "ip4:198.18.0.0/24" in value
+
+
+async def test_providers_that_rotate_their_ranges_are_never_flattened(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    zone.add_zone("google.com.")
+    zone.add_txt("_spf.google.com.", "v=spf1 " + " ".join(
+        f"include:_netblocks{i}.google.com" for i in range(1, 4)) + " ~all")  # fmt: skip
+    for i in range(1, 4):
+        zone.add_txt(f"_netblocks{i}.google.com.", f"v=spf1 ip4:35.19{i}.0.0/16 ~all")
+    names = _includes(zone, 7)
+    zone.add_txt(
+        "example.com.",
+        "v=spf1 include:_spf.google.com " + " ".join(f"include:{n}" for n in names) + " -all",
+    )  # 4 + 7 = 11 lookups
+    fix = await _fix(dns, "")
+    value = _value(fix)
+    assert "include:_spf.google.com" in value  # kept dynamic
+    assert "35.19" not in value  # never copied
+    assert value.count("ip4:198.18.") == 1  # one of the others flattened instead

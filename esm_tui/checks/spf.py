@@ -34,6 +34,7 @@ from esm_tui.spf.judge import (
 from esm_tui.spf.mechanisms import IpAddress
 from esm_tui.spf.parse import is_spf_record, parse_lenient
 from esm_tui.spf.record_size import judge_size
+from esm_tui.spf.redundant import draft_of, find_redundant
 from esm_tui.spf.tree import walk_target, walk_tree
 from esm_tui.spf.tree_model import TreeNode
 
@@ -129,6 +130,14 @@ async def _check(
         judge_size(verdict, draft_text)
         tree = draft_tree = await walk_tree(ctx, name, record_text, parsed)
         judge_tree(verdict, tree, parsed)
+        for item in find_redundant(draft_of(name, draft_text), tree):
+            verdict.add(
+                Severity.INFO,
+                item.code,
+                f"{item.why}: it authorizes nobody the rest of the record does not already "
+                "authorize. Removing it is the smallest edit when the record needs one.",
+                "RFC 7208 §4.6.4",
+            )
     relay = await relay_task
     needs = _judge_relay(verdict, domain, relay, tree, draft_tree)
     status = verdict.status()

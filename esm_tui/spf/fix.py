@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from esm_tui.model import Fix, FixRecord
 from esm_tui.spf.draft import Draft, Slot, format_range, is_mechanism
 from esm_tui.spf.errors import SpfSyntaxError, quote
-from esm_tui.spf.evaluate import MAX_VOID_LOOKUPS
+from esm_tui.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 from esm_tui.spf.flatten import limit_lookups
 from esm_tui.spf.form import repair_form
 from esm_tui.spf.parse import (
@@ -32,6 +32,7 @@ from esm_tui.spf.parse import (
     parse_term,
     split_terms,
 )
+from esm_tui.spf.redundant import find_redundant, remove_redundant
 from esm_tui.spf.tree_model import TreeNode
 
 __all__ = [
@@ -179,6 +180,10 @@ def fix_record(
     _fix_all(draft)
     if tree is not None:
         _open_includes(draft, tree)
+        # The smallest edit first: what is redundant goes before anything is flattened.
+        # Only in a fix that changes something anyway (or must): an OK record gets none.
+        if draft.steps or tree.total_lookups > MAX_LOOKUPS:
+            remove_redundant(draft, find_redundant(draft, tree))
     _add_relay(draft, relay)
     limit_lookups(draft, tree, relay.includes, relay_trees or {})
     value = draft.value()

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from esm_tui.spf.draft import Draft, Slot, format_range, is_mechanism
 from esm_tui.spf.evaluate import MAX_LOOKUPS
 from esm_tui.spf.parse import Mechanism, Modifier
+from esm_tui.spf.redundant import rotating
 from esm_tui.spf.tree_model import Network, TreeNode
 
 
@@ -66,6 +67,11 @@ def limit_lookups(
         term = slot.term
         if not isinstance(term, Mechanism) or term.name != "include" or _target(term) in keep:
             continue
+        if rotating(_target(term)):
+            # Google, Microsoft 365, Amazon SES, SendGrid, Mailgun…: they change their
+            # ranges and ask customers to include them; a copy would break silently.
+            stuck.append(f"'{slot.text}' (a provider that rotates its ranges: kept)")
+            continue
         child = _child(tree, slot.text)
         if child is None:
             continue
@@ -74,6 +80,7 @@ def limit_lookups(
         else:
             stuck.append(f"'{slot.text}' ({child.total_lookups} lookups)")
     plan.sort(key=lambda p: -p[0])
+    _name_heavy_includes(draft, plan, total)
     plan += _own_terms(draft, tree)
     chosen, remaining = [], total
     for step in plan:
@@ -95,6 +102,20 @@ def limit_lookups(
         return
     for cost, slot, ranges in chosen:
         _flatten(draft, slot, ranges, cost)
+
+
+def _name_heavy_includes(
+    draft: Draft, plan: list[tuple[int, Slot, list[Network]]], total: int
+) -> None:
+    """Before flattening: the includes an admin may no longer need, named, not removed."""
+    if not plan:
+        return
+    named = ", ".join(f"'{slot.text}' ({cost})" for cost, slot, _ in plan[:4])
+    draft.steps.append(
+        f"The record needs {total} DNS lookups (limit {MAX_LOOKUPS}). If you no longer send "
+        f"mail through some of these services, removing their include is the better fix: "
+        f"{named}. Otherwise, as below, the heaviest are replaced by their current ranges."
+    )
 
 
 def _own_terms(draft: Draft, tree: TreeNode | None) -> list[tuple[int, Slot, list[Network]]]:

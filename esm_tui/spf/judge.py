@@ -17,6 +17,11 @@ from esm_tui.spf.tree_model import TreeNode
 
 CODES: dict[str, str] = {
     "spf.missing": "No SPF (v=spf1) TXT record at the domain.",
+    "spf.duplicate-include": "The same include twice in the record (info; the fix removes "
+    "it first).",
+    "spf.redundant-include": "An include another include of the record already reaches "
+    "(info; removed before anything is flattened).",
+    "spf.covered-range": "An ip4/ip6 range inside another range of the record (info).",
     "spf.broken-form": "A TXT record meant as SPF but broken in its form (quote characters, "
     "spaces inside terms, a misspelt version or mechanism): receivers see no SPF record; "
     "the fix keeps every sender.",
