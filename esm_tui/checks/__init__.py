@@ -87,7 +87,6 @@ def first_queries(domain: DomainSettings) -> list[tuple[str, str]]:
         (f"{name}.", "TXT"),
         *((selector, "TXT") for selector in dkim.selector_names(domain)),
         (f"_dmarc.{name}.", "TXT"),
-        (f"_dmarc.{name}.", "CNAME"),
         (f"{bimi.SELECTOR}._bimi.{name}.", "TXT"),
         (f"_mta-sts.{name}.", "TXT"),
         (f"_smtp._tls.{name}.", "TXT"),

@@ -62,8 +62,6 @@ def propose_fix(
         if repaired is not None:
             steps.append(f"Publish at _dmarc.{domain}: {repaired}")
             record = FixRecord(own_name, "TXT", repaired)
-    if "dmarc.cname-conflict" in codes:
-        steps.append(f"Keep either the CNAME or the TXT record at _dmarc.{domain}, not both.")
     if "dmarc.record-at-apex" in codes:
         steps.append(f"Remove the v=DMARC1 TXT record at {domain} itself.")
     if discovery.record is not None:
