@@ -670,3 +670,18 @@ def test_codes_are_documented_and_well_formed() -> None:
     for code, description in dkim.CODES.items():
         assert code.startswith("dkim.") and code == code.lower()
         assert description
+
+
+async def test_a_wildcard_that_revokes_every_key_is_said_once(
+    records: Records, server: DnsServer
+) -> None:
+    """Issue 18 item 3: a parked domain publishes `*._domainkey` with an empty p= on
+    purpose. With no selector configured, that is one finding, not one per selector
+    asked, and not "no usable key found"."""
+    records.add_txt(f"*._domainkey.{DOMAIN}.", "v=DKIM1; p=")
+    result = await run(server)
+    assert result.status is Status.OK, result.findings
+    assert codes(result) == {"dkim.wildcard-revoked"}
+    assert len(result.findings) == 1
+    assert "sends no mail" in result.summary
+    assert result.fix is None

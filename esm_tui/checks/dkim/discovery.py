@@ -75,6 +75,9 @@ def judge_discovered(
     noise = [r for r in results if r.records and not _looks_like_key(r)]
     failed = [r for r in results if r.status is Status.UNKNOWN]
     usable = [r for r in found if not r.revoked]
+    wildcard = _revoked_by_wildcard(domain, results, found)
+    if wildcard is not None:
+        return wildcard
     findings: list[Finding] = []
     for r in found:
         findings.append(
@@ -129,6 +132,30 @@ def judge_discovered(
         summary = f"no selector configured; none of {len(results)} common ones found"
     shown = found + [r for r in failed if r not in found]
     return Discovered(shown, status, findings, summary)
+
+
+def _revoked_by_wildcard(
+    domain: DomainSettings, results: list[SelectorResult], found: list[SelectorResult]
+) -> Discovered | None:
+    """Every common selector answers the same revoked key: a `*._domainkey` wildcard that
+    revokes all keys, as a domain that sends no mail publishes on purpose. Said once (not
+    once per selector asked), and not "none found" (issue 18 item 3)."""
+    if len(results) < 3 or len(found) != len(results) or not all(r.revoked for r in found):
+        return None
+    texts = {tuple(r.records) for r in found}
+    if len(texts) != 1:
+        return None
+    [record] = texts
+    finding = Finding(
+        Severity.INFO,
+        "dkim.wildcard-revoked",
+        f"Every one of the {len(results)} common selectors asked answers the same revoked "
+        f"key ({record[0][:60]}): a wildcard *._domainkey.{domain.name} that revokes every "
+        "key, as a domain that sends no mail publishes on purpose. No selector is "
+        "configured; configure one if the domain does send mail.",
+        "RFC 6376 §3.6.1",
+    )
+    return Discovered([], Status.OK, [finding], "every key revoked (wildcard): sends no mail")
 
 
 def _looks_like_key(res: SelectorResult) -> bool:

@@ -51,6 +51,8 @@ CODES: dict[str, str] = {
     "dkim.discovered": "A key found at a common selector (none configured).",
     "dkim.not-a-key": "A common selector's name has TXT data that is not a DKIM key.",
     "dkim.cname": "The key record is reached through a CNAME.",
+    "dkim.wildcard-revoked": "No selector configured and every common selector answers the "
+    "same revoked key: a wildcard revoking all keys (a domain that sends no mail). Said once.",
     "dkim.host-name-as-text": "The selector's TXT record holds a host name (a provider's "
     "CNAME target pasted as text): no key; the fix is the CNAME.",
     "dkim.v-not-first": "v= is not the first tag.",
