@@ -368,6 +368,7 @@ async def test_same_organizational_domain_needs_no_authorization(
     zone: Records, dns: Dns, dns_server: DnsServer
 ) -> None:
     publish(zone, "v=DMARC1; p=reject; rua=mailto:d@reports.example.com")
+    zone.add("reports.example.com.", "MX", "10 mx.example.com.")  # it receives mail
     result = await run(dns)
     assert result.status == Status.OK, result.findings
     assert not any("_report._dmarc" in name for name, _ in dns_server.queries)
@@ -741,3 +742,35 @@ async def test_removing_sp_none_says_what_happens_to_subdomains(zone: Records, d
     assert any(
         "Removing sp=none makes subdomains follow p=reject" in step for step in result.fix.steps
     ), result.fix.steps
+
+
+async def test_a_domain_that_sends_no_mail_gets_p_reject_without_reports(
+    zone: Records, dns: Dns
+) -> None:
+    zone.replace("example.com.", "MX", "0 .")  # RFC 7505 null MX
+    result = await run(dns)
+    assert "dmarc.missing" in codes(result)
+    assert result.fix is not None and result.fix.record is not None
+    assert result.fix.record.value == "v=DMARC1; p=reject"
+    assert "sends no mail (it publishes a null MX)" in result.fix.steps[0]
+    assert "rua" not in result.fix.record.value
+
+
+async def test_spf_minus_all_alone_also_means_no_mail(zone: Records, dns: Dns) -> None:
+    zone.replace("example.com.", "TXT", '"v=spf1 -all"')
+    result = await run(dns)
+    assert result.fix is not None and result.fix.record is not None
+    assert result.fix.record.value == "v=DMARC1; p=reject"
+    assert "its SPF record is v=spf1 -all" in result.fix.steps[0]
+
+
+async def test_reports_to_a_domain_that_accepts_no_mail_are_named(zone: Records, dns: Dns) -> None:
+    zone.add_zone("nomail.example.")
+    zone.add("nomail.example.", "MX", "0 .")
+    publish(zone, "v=DMARC1; p=reject; rua=mailto:d@example.com,mailto:r@nomail.example")
+    zone.add("nomail.example.", "TXT", '"v=DMARC1"')
+    zone.add_txt("example.com._report._dmarc.nomail.example.", "v=DMARC1")
+    result = await run(dns)
+    assert result.status == Status.WARN, result.findings
+    [finding] = [f for f in result.findings if f.code == "dmarc.rua-undeliverable"]
+    assert "nomail.example publishes a null MX" in finding.message

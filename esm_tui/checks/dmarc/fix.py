@@ -32,6 +32,8 @@ def propose_fix(
     policy: EffectivePolicy | None,
     findings: list[Finding],
     status: Status,
+    *,
+    no_mail: str | None = None,
 ) -> Fix | None:
     """The steps, and the record to publish, for what the findings name; None for ok and none."""
     if status in (Status.OK, Status.NONE):
@@ -41,7 +43,16 @@ def propose_fix(
     own_name = absolute(f"_dmarc.{domain}")
     steps: list[str] = []
     record: FixRecord | None = None
-    if "dmarc.missing" in codes:
+    if "dmarc.missing" in codes and no_mail is not None:
+        # A domain that sends no mail: reject everything in its name at once; no reports
+        # to read, and none could arrive at a domain with a null MX.
+        value = "v=DMARC1; p=reject"
+        steps.append(
+            f'{domain} sends no mail ({no_mail}): publish _dmarc.{domain} TXT "{value}", '
+            "so receivers reject mail forged in its name. No report address is needed."
+        )
+        record = FixRecord(own_name, "TXT", value)
+    elif "dmarc.missing" in codes:
         value = starter_record(domain)
         steps.append(
             f'Publish _dmarc.{domain} TXT "{value}" — replace dmarc-reports@{domain} with a '

@@ -12,6 +12,7 @@ from dataclasses import replace
 from esm_tui.checks.context import RETRY_STEP, CheckContext, unknown_result
 from esm_tui.checks.dmarc.discovery import Discovery, discover
 from esm_tui.checks.dmarc.fix import propose_fix
+from esm_tui.checks.dmarc.mail_use import report_delivery, sends_no_mail
 from esm_tui.checks.dmarc.parse import starts_with_dmarc1
 from esm_tui.checks.dmarc.policy import EffectivePolicy, effective_policy
 from esm_tui.checks.dmarc.report_auth import external_reports
@@ -43,6 +44,8 @@ CODES: dict[str, str] = {
     "dmarc.report-unauthorized": "A report address at another organization has not authorized it.",
     "dmarc.invalid-uri": "A rua/ruf entry is not a valid reporting URI.",
     "dmarc.invalid-value": "A tag other than p/sp/np has an invalid value (its default is used).",
+    "dmarc.rua-undeliverable": "A rua address at a domain that accepts no mail (null MX, "
+    "or no such domain): its reports cannot arrive.",
     "dmarc.delegated": "_dmarc.DOMAIN is a CNAME (delegated to a provider): the target's "
     "record applies; fixes name its operator and never propose a TXT beside the CNAME.",
     "dmarc.inherited": "The domain has no record of its own; a parent's record applies.",
@@ -87,13 +90,16 @@ async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
     _own_name(verdict, discovery)
     _delegation(verdict, discovery)
     policy = effective_policy(discovery)
+    no_mail: str | None = None
     if discovery.record is None:
         await _missing(verdict, discovery, ctx)
+        no_mail = await sends_no_mail(name, ctx)
     else:
         # An unanswered name below the record found might have held the one that applies.
         verdict.pending.extend((f, Severity.FAIL) for f in discovery.failures)
         record_findings(verdict, discovery, policy)
         await external_reports(verdict, discovery, ctx)
+        await report_delivery(verdict, discovery, ctx)
 
     status, findings = settle(verdict)
     outcome = own.outcome
@@ -106,7 +112,7 @@ async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
         records=own.texts,
         ttl=outcome.ttl if isinstance(outcome, Answer) else None,
         findings=tuple(findings),
-        fix=propose_fix(discovery, policy, findings, status),
+        fix=propose_fix(discovery, policy, findings, status, no_mail=no_mail),
         details=_details(discovery, policy),
     )
 
