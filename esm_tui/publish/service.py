@@ -6,7 +6,7 @@ No printing and no Textual here: each caller says things its own way.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from esm_tui.dns import Dns
@@ -25,10 +25,13 @@ class PublishError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where and how to publish: the server (None: the zone's primary) and the key."""
+    """Where and how to publish: RFC 2136 to the server (None: the zone's primary) with
+    the key, or a dns-lexicon `provider` with its options (never shown: secrets)."""
 
     server: Server | None
     key: TsigKey | None
+    provider: str = "rfc2136"
+    options: dict = field(default_factory=dict, repr=False)
 
 
 def target_for(config: Any, domain: str) -> Target | None:
@@ -39,11 +42,13 @@ def target_for(config: Any, domain: str) -> Target | None:
     if settings is None:
         return None
     if settings.provider != "rfc2136":
-        raise PublishError(
-            f"[publish] provider {settings.provider!r}: publishing through dns-lexicon "
-            'providers is not available in this version; use provider = "rfc2136" (a TSIG '
-            "key for your zone's primary), or follow the plan's steps by hand."
-        )
+        from esm_tui.publish.lexicon_provider import credentials
+
+        try:
+            options = credentials(settings.credentials_file)
+        except (OSError, ValueError) as exc:
+            raise PublishError(f"credentials_file {settings.credentials_file}: {exc}") from None
+        return Target(None, None, settings.provider, options)
     key = getattr(settings, "tsig_key", None)
     tsig = TsigKey(key.name, key.algorithm, key.secret) if key is not None else None
     return Target(settings.server, tsig)
@@ -128,10 +133,18 @@ async def publish(
     *,
     journal_it: bool = True,
 ) -> Outcome:
-    """Send the changes as one update; journal them when applied (for --undo)."""
-    server = target.server or await primary_address(resolver, zone, port)
-    update = build_update(zone.name, changes, target.key)
-    outcome = await asyncio.to_thread(send, update, server, resolver.timeout * 2)
+    """Send the changes (one RFC 2136 update, or through the lexicon provider); journal
+    them when applied (for --undo)."""
+    if target.provider != "rfc2136":
+        from esm_tui.publish.lexicon_provider import publish_lexicon
+
+        outcome = await asyncio.to_thread(
+            publish_lexicon, target.provider, zone.name, changes, target.options
+        )
+    else:
+        server = target.server or await primary_address(resolver, zone, port)
+        update = build_update(zone.name, changes, target.key)
+        outcome = await asyncio.to_thread(send, update, server, resolver.timeout * 2)
     if outcome.applied and journal_it:
         try:
             journal.record(domain, zone.name, changes)
