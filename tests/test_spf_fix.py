@@ -312,3 +312,38 @@ async def test_providers_that_rotate_their_ranges_are_never_flattened(
     assert "include:_spf.google.com" in value  # kept dynamic
     assert "35.19" not in value  # never copied
     assert value.count("ip4:198.18.") == 1  # one of the others flattened instead
+
+
+async def test_a_domain_with_a_null_mx_and_no_spf_gets_minus_all(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    """Issue 18 item 5: a domain that takes no mail (RFC 7505 null MX) is most likely one
+    that sends none: its SPF fix is v=spf1 -all, with the sending record as the other way."""
+    zone.replace("example.com.", "MX", "0 .")
+    result = await check(DomainSettings("example.com", spf_include=(RELAY,)), CheckContext(dns))
+    assert "spf.missing" in {f.code for f in result.findings}
+    assert result.fix is not None
+    assert _value(result.fix) == "v=spf1 -all"
+    assert "null MX" in result.fix.steps[0]
+    assert f"include:{RELAY}" in result.fix.steps[1]
+
+
+async def test_a_proposal_over_450_bytes_says_so_and_offers_the_split(
+    zone: Records, dns_server: DnsServer, dns: Dns
+) -> None:
+    """Issue 18 item 2: never a record over 450 bytes without saying so and offering a
+    split that keeps every sender (here: its own ranges moved to a record it includes)."""
+    ranges = " ".join(f"ip4:198.51.{i}.0/24" for i in range(30))
+    zone.add_txt("example.com.", f"v=spf1 {ranges} +all")  # +all: a fix is proposed
+    fix = await _fix(dns, "")
+    value = _value(fix)
+    assert len(value.encode()) > 450
+    steps = " ".join(fix.steps)
+    assert "over 450 bytes" in steps
+    assert "Or split it: publish _spf-ranges.example.com TXT" in steps
+    offer = next(s for s in fix.steps if s.startswith("Or split it"))
+    moved = offer.split('TXT "', 1)[1].split('"', 1)[0]
+    main = offer.split('make the record "', 1)[1].split('"', 1)[0]
+    assert all(f"ip4:198.51.{i}.0/24" in moved for i in range(30))
+    assert "include:_spf-ranges.example.com" in main and "ip4:" not in main
+    assert len(main.encode()) <= 450

@@ -20,7 +20,14 @@ from esm_tui.dns import Answer, Failure, NxDomain, eager
 from esm_tui.model import DomainSettings, Fix, FixRecord, RecordResult, Severity, Status
 from esm_tui.spf.errors import quote
 from esm_tui.spf.evaluate import MAX_LOOKUPS, SpfResult, check_host
-from esm_tui.spf.fix import RelayFailure, RelayNeeds, fix_missing, fix_record, merge_records
+from esm_tui.spf.fix import (
+    RelayFailure,
+    RelayNeeds,
+    fix_missing,
+    fix_no_mail,
+    fix_record,
+    merge_records,
+)
 from esm_tui.spf.form import looks_like_spf, repair_form
 from esm_tui.spf.judge import (
     CODES,
@@ -311,6 +318,8 @@ async def _fix(
     needs: RelayNeeds,
 ) -> Fix | None:
     if text is None:
+        if await _null_mx(ctx, name):
+            return fix_no_mail(name, fix_missing(name, needs))
         return fix_missing(name, needs)
     # The cost of each include the fix adds, so the lookup budget accounts for it.
     relay_trees = {n: await walk_target(ctx, name, n) for n in needs.missing_includes}
@@ -320,6 +329,15 @@ async def _fix(
     if proposed is None or proposed.record is None:
         return Fix(tuple(merge_steps), FixRecord(f"{name}.", "TXT", text))
     return Fix((*merge_steps, *proposed.steps[1:]), proposed.record)
+
+
+async def _null_mx(ctx: CheckContext, name: str) -> bool:
+    """RFC 7505: `MX 0 .`, the domain receives no mail (the MX check's answer, cached)."""
+    outcome = await ctx.query(name, "MX")
+    if not isinstance(outcome, Answer):
+        return False
+    hosts = [r.exchange for r in outcome.rdatas]  # type: ignore[attr-defined]
+    return len(hosts) == 1 and hosts[0].labels == (b"",)
 
 
 def _summary(

@@ -108,6 +108,23 @@ def fix_missing(domain: str, relay: RelayNeeds) -> Fix:
     return Fix(tuple(steps), FixRecord(f"{domain}.", "TXT", value))
 
 
+def fix_no_mail(domain: str, sending: Fix) -> Fix:
+    """No SPF record and a null MX (RFC 7505): the domain takes no mail, and most likely
+    sends none: `v=spf1 -all` (RFC 7505 §4.1 pairs the two), with the record for a domain
+    that does send, in case it does."""
+    assert sending.record is not None
+    return Fix(
+        (
+            f"{domain} publishes a null MX (it receives no mail): if it sends none either, "
+            "publish 'v=spf1 -all', so receivers fail mail forged in its name (RFC 7505 §4.1, "
+            "RFC 7208 §5.1); with p=reject in DMARC, such mail is refused.",
+            f"If {domain} does send mail (through the relay), publish instead: "
+            f"{sending.record.value}",
+        ),
+        FixRecord(f"{domain}.", "TXT", "v=spf1 -all"),
+    )
+
+
 def _address_term(entry: str) -> str:
     network = ipaddress.ip_network(entry, strict=False)
     return format_range(network)
@@ -423,3 +440,36 @@ def _size_advice(draft: Draft, value: str) -> None:
             f"It is over {SIZE_ADVICE} bytes, so replies may not fit in one UDP packet "
             "(RFC 7208 §3.4); consider fewer terms."
         )
+        split = _split_offer(draft)
+        if split is not None:
+            draft.steps.append(split)
+
+
+def _split_offer(draft: Draft) -> str | None:
+    """Over 450 bytes: the record's own ip4/ip6 ranges moved to a record of their own that
+    the main one includes (one more lookup: offered only when the limit allows it)."""
+    ranges = [
+        s.text
+        for s in draft.slots
+        if not s.flattened and (is_mechanism(s.term, "ip4") or is_mechanism(s.term, "ip6"))
+    ]
+    ranges = [r for r in ranges if r[0] not in "-~?"]
+    if len(ranges) < 2:
+        return None
+    lookups = sum(
+        1
+        for s in draft.slots
+        if not s.flattened and isinstance(s.term, Mechanism) and s.term.costs_lookup
+    )
+    if lookups + 1 > MAX_LOOKUPS:
+        return None
+    sub_name = f"_spf-ranges.{draft.domain}"
+    rest = " ".join(s.text if s.text not in ranges else "" for s in draft.slots).split()
+    at = next((i for i, t in enumerate(rest) if t.lstrip("+-~?") == "all"), len(rest))
+    main = " ".join(["v=spf1", *rest[:at], f"include:{sub_name}", *rest[at:]])
+    moved = " ".join(["v=spf1", *ranges, "-all"])
+    return (
+        f'Or split it: publish {sub_name} TXT "{moved}" and make the record '
+        f'"{main}" ({len(main.encode())} bytes, one more DNS lookup: {lookups + 1} of '
+        f"{MAX_LOOKUPS}). The senders are the same."
+    )
