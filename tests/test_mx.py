@@ -295,3 +295,18 @@ def test_codes_table_matches_the_source() -> None:
     used = set(re.findall(r'"(mx\.[a-z0-9-]+)"', source))
     used.add("mx.dns-failure")  # built by context.failure_finding
     assert used == set(mx.CODES)
+
+
+async def test_no_mx_and_spf_minus_all_is_fixed_by_a_null_mx(records: Records, dns: Dns) -> None:
+    """Issue 18 item 5: a domain whose SPF authorizes nobody sends no mail; its missing MX
+    is fixed with the null MX (RFC 7505), or offered beside the relay's fix."""
+    records.add_zone("quiet.example.")
+    records.add_txt("quiet.example.", "v=spf1 -all")
+    alone = await mx.check(DomainSettings("quiet.example"), CheckContext(dns))
+    assert alone.fix is not None and alone.fix.record is not None
+    assert (alone.fix.record.type, alone.fix.record.value) == ("MX", "0 .")
+    assert "sends no mail (its SPF record is v=spf1 -all)" in alone.fix.steps[0]
+    relayed = await mx.check(
+        DomainSettings("quiet.example", relay_mx=("*.relay.example",)), CheckContext(dns)
+    )
+    assert relayed.fix is not None and relayed.fix.steps[-1].startswith("Or: quiet.example")

@@ -116,7 +116,7 @@ async def check(domain: DomainSettings, ctx: CheckContext) -> RecordResult:
     if isinstance(outcome, NxDomain):
         return _nxdomain(domain, qname)
     if isinstance(outcome, NoData) or not outcome.rdatas:
-        return _no_mx(domain, qname)
+        return await _no_mail_fix(_no_mx(domain, qname), domain, ctx)
     return await _evaluate(domain, ctx, qname, outcome)
 
 
@@ -163,6 +163,27 @@ def _no_mx(domain: DomainSettings, qname: str) -> RecordResult:
         fix=_relay_fix(domain, "Publish MX records for the domain that point to the relay."),
         details={"null_mx": False, "hosts": []},
     )
+
+
+async def _no_mail_fix(
+    result: RecordResult, domain: DomainSettings, ctx: CheckContext
+) -> RecordResult:
+    """No MX, and an SPF record that authorizes nobody: the domain says it sends no mail;
+    the null MX (RFC 7505) says it receives none either (issue 18 item 5). With the relay
+    expected for it, that stays the fix, the null MX the alternative."""
+    from esm_tui.checks.dmarc.mail_use import sends_no_mail
+
+    why = await sends_no_mail(domain.name, ctx)
+    if why is None:
+        return result
+    name = absolute(domain.name)
+    step = (
+        f"{domain.name} sends no mail ({why}): publish {name} MX 0 . (a null MX, RFC 7505) "
+        "so that senders know it receives none either; with DMARC p=reject."
+    )
+    if domain.relay_mx and result.fix is not None:
+        return replace(result, fix=replace(result.fix, steps=(*result.fix.steps, "Or: " + step)))
+    return replace(result, fix=Fix((step,), FixRecord(name, "MX", "0 .")))
 
 
 async def _evaluate(
