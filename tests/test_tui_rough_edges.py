@@ -9,6 +9,7 @@ from pathlib import Path
 
 from test_tui_app import (  # noqa: F401
     DEMO,
+    card_text,
     config_path,
     demo_server,
     notes,
@@ -85,6 +86,28 @@ async def test_the_propagation_line_states_the_fix_is_not_in_the_zone_yet(
         await select(pilot, app, "broken.example")
         await wait_for(pilot, lambda: "not in the zone yet" in screen_text(app), "the card")
         assert "not published on the" not in screen_text(app)
+
+
+async def test_an_optional_record_nobody_expects_is_not_said_to_be_on_its_way(
+    config_path: Path,  # noqa: F811
+    demo_server: DnsServer,  # noqa: F811
+) -> None:
+    """good.example publishes no MTA-STS record and none is expected: its grey card must not
+    say "not in the zone yet" (a change on its way), while a missing DMARC record does."""
+    async with settled_app(config_path, (120, 40)) as (app, pilot):
+        await select(pilot, app, "good.example")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.monitor.view("good.example", "mta_sts").shown is not None
+                and app.monitor.view("good.example", "mta_sts").shown.propagation is not None
+            ),
+            "the MTA-STS card's propagation",
+        )
+        await pilot.pause()
+        assert app.monitor.view("good.example", "mta_sts").status == Status.NONE
+        assert "not in the zone yet" not in card_text(app, "mta_sts")
+        assert "no MTA-STS record (optional)" in card_text(app, "mta_sts")
 
 
 async def test_the_footer_keeps_quit_at_80_columns_and_dialogs_show_their_own_keys(

@@ -196,6 +196,14 @@ class RecordCard(Widget, can_focus=True):
         propagation = shown.propagation
         if propagation is None and not view.propagation_asked:
             return []  # propagation is off (or not asked yet)
+        if (
+            shown.status == Status.NONE
+            and propagation is not None
+            and propagation.state == PropagationState.NOT_PUBLISHED
+        ):
+            # An optional record nobody expects (no BIMI, no MTA-STS…) is not "not in the
+            # zone yet": that would read as a change on its way.
+            return []
         style = PROPAGATION_STYLE[propagation.state] if propagation else "$text-muted"
         return lines_of(card_line(propagation), width, limit, style)
 
